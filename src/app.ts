@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
+import type { SatelliteConfig } from './config/satellite-config';
+import { createLogger } from './logging/logger';
+import configPlugin from './plugins/config';
+import corsPlugin from './plugins/cors';
+import swaggerPlugin from './plugins/swagger';
+import rootRoutes from './routes/root';
+
+export interface BuildOptions {
+  /** Where logs go (tests capture them); stdout otherwise. */
+  logStream?: DestinationStream;
+}
+
+/** The app factory: every plugin and route of the daemon, used by src/index.ts and by tests. */
+export async function buildApp(config: SatelliteConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: createLogger(config.env, options.logStream) as FastifyBaseLogger,
+    bodyLimit: config.env.bodyLimit,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle'
+  });
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  await app.register(configPlugin, { config });
+  await app.register(swaggerPlugin);
+  await app.register(corsPlugin);
+  await app.register(rootRoutes);
+  return app;
+}

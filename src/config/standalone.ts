@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import Ajv from 'ajv';
+import { ConfigError } from './config-error';
+import type { McpServerConfig } from './server-config';
+import { standaloneConfigSchema } from './standalone-schema';
+
+export interface TeamConfig {
+  id: string;
+  slug: string;
+  name?: string;
+  meta_tools?: boolean;
+}
+
+export interface TokenGrant {
+  team_id: string;
+  user_id?: string;
+  scopes?: string[];
+}
+
+export interface StandaloneConfig {
+  teams: Record<string, Omit<TeamConfig, 'id'>>;
+  /** Static bearer tokens; a key may be the token itself or `sha256:<hex>` of it. */
+  tokens: Record<string, TokenGrant>;
+  anonymous?: { team_id: string; user_id?: string };
+  mcp_servers: Record<string, McpServerConfig>;
+}
+
+const ajv = new Ajv({ allErrors: false, useDefaults: true, strict: false });
+const validate = ajv.compile(standaloneConfigSchema);
+
+/** Validates a parsed config document; throws ConfigError naming the bad path inside `source`. */
+export function parseStandaloneConfig(doc: unknown, source: string): StandaloneConfig {
+  if (!validate(doc)) {
+    const e = validate.errors![0]!;
+    const where = e.instancePath || '/';
+    const extra = e.keyword === 'additionalProperties' ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : '';
+    throw new ConfigError(`Invalid config file ${source} at ${where}: ${e.message}${extra}`);
+  }
+  const cfg = doc as unknown as StandaloneConfig;
+  cfg.teams ??= {};
+  cfg.tokens ??= {};
+  for (const [key, server] of Object.entries(cfg.mcp_servers)) {
+    const team = cfg.teams[server.team_id];
+    if (!team) cfg.teams[server.team_id] = { slug: server.team_slug };
+    else if (team.slug !== server.team_slug) {
+      throw new ConfigError(`Invalid config file ${source} at /mcp_servers/${key}/team_slug: "${server.team_slug}" differs from team ${server.team_id}'s slug "${team.slug}"`);
+    }
+  }
+  const seen = new Map<string, string>();
+  for (const [key, server] of Object.entries(cfg.mcp_servers)) {
+    const id = `${server.team_id}/${server.server_slug}/${server.user_id ?? ''}`;
+    if (seen.has(id)) throw new ConfigError(`Invalid config file ${source} at /mcp_servers/${key}/server_slug: "${server.server_slug}" is already used by ${seen.get(id)} in the same team`);
+    seen.set(id, key);
+  }
+  for (const [key, grant] of Object.entries(cfg.tokens)) {
+    if (!cfg.teams[grant.team_id]) throw new ConfigError(`Invalid config file ${source} at /tokens/${redactKey(key)}/team_id: unknown team "${grant.team_id}"`);
+  }
+  if (cfg.anonymous && !cfg.teams[cfg.anonymous.team_id]) {
+    throw new ConfigError(`Invalid config file ${source} at /anonymous/team_id: unknown team "${cfg.anonymous.team_id}"`);
+  }
+  return cfg;
+}
+
+// A token is a secret even inside an error message.
+function redactKey(key: string): string {
+  return key.startsWith('sha256:') ? key : `${key.slice(0, 4)}…`;
+}
+
+export function loadStandaloneConfig(path: string): StandaloneConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`Cannot read config file ${path} (SATELLITE_CONFIG): ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`Invalid config file ${path}: not valid JSON (${(err as Error).message})`);
+  }
+  return parseStandaloneConfig(doc, path);
+}

@@ -1,0 +1,35 @@
+// What the gateway needs of one MCP server, whatever carries it (stdio process or remote HTTP).
+import type { JsonObject, JsonRpcNotification } from '../mcp/jsonrpc';
+
+export type ServerStatus = 'starting' | 'online' | 'dormant' | 'restarting' | 'error' | 'permanently_failed' | 'stopped';
+
+export interface UpstreamCallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Notifications the server relates to this call (progress with the caller's token restored, logging). */
+  onNotification?(n: JsonRpcNotification): void;
+  /** Server→client requests raised during this call (sampling, elicitation, roots, ping). */
+  onRequest?(method: string, params?: JsonObject): Promise<JsonObject>;
+}
+
+export interface UpstreamListener {
+  /** Notifications that belong to no call: list_changed, resources/updated, logging outside a call. */
+  onNotification?(n: JsonRpcNotification): void;
+  /** Server→client requests outside any call. */
+  onRequest?(method: string, params?: JsonObject): Promise<JsonObject>;
+  onStatus?(status: ServerStatus): void;
+}
+
+export interface Upstream {
+  readonly teamId: string;
+  readonly serverSlug: string;
+  readonly status: ServerStatus;
+  /** The server's own InitializeResult (capabilities, serverInfo, instructions), once started. */
+  readonly initializeResult: JsonObject | undefined;
+  /** Starts or wakes the server and waits until it is online; throws JsonRpcError when it cannot be. */
+  ensureReady(): Promise<void>;
+  /** A request with a fresh upstream id; resolves with the result, rejects with JsonRpcError. */
+  request(method: string, params: JsonObject | undefined, options?: UpstreamCallOptions): Promise<JsonObject>;
+  notify(method: string, params?: JsonObject): void;
+  addListener(listener: UpstreamListener): () => void;
+}

@@ -1,0 +1,11 @@
+import { loadEnv, type RawEnv } from '../../src/config/env';
+import { parseStandaloneConfig, type StandaloneConfig } from '../../src/config/standalone';
+import type { SatelliteConfig } from '../../src/config/satellite-config';
+
+/** A validated SatelliteConfig for in-process tests: env overrides plus a standalone document. */
+export function testConfig(env: RawEnv = {}, standalone: Partial<StandaloneConfig> = {}): SatelliteConfig {
+  return {
+    env: loadEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', SANDBOX: 'none', ...env }),
+    standalone: parseStandaloneConfig({ mcp_servers: {}, ...standalone }, 'test-config')
+  };
+}
