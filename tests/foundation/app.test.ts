@@ -16,7 +16,7 @@ describe('buildApp', () => {
     const res = await fetch(`${base}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    const body = await res.json();
+    const body = (await res.json()) as Record<string, any>;
     expect(body).toMatchObject({ service: 'satellite', status: 'healthy', mode: 'standalone' });
     expect(typeof body.version).toBe('string');
     expect(typeof body.uptime).toBe('number');
@@ -26,7 +26,7 @@ describe('buildApp', () => {
   it('documents its routes at /documentation/json', async () => {
     const res = await fetch(`${base}/documentation/json`);
     expect(res.status).toBe(200);
-    const doc = await res.json();
+    const doc = (await res.json()) as Record<string, any>;
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.paths['/']).toBeDefined();
   });
