@@ -60,5 +60,8 @@ export const ENV_SPEC: readonly EnvVarSpec[] = [
   { name: 'OAUTH_TEAM_CLAIM', kind: { type: 'string' }, default: 'team_id', description: 'introspection claim naming the team' },
   { name: 'OAUTH_AUDIENCE', kind: { type: 'string' }, description: 'required audience/resource (RFC 8707) when set' },
   { name: 'AUDIT_LOG_FILE', kind: { type: 'string' }, default: 'data/audit.log', description: 'audit trail (JSON lines, rotated)' },
+  { name: 'AUDIT_LOG_MAX_SIZE_MB', kind: int(1, 1 << 20), default: '10', description: 'the audit file is rotated when it reaches this size' },
+  { name: 'AUDIT_LOG_MAX_FILES', kind: int(1, 1000), default: '5', description: 'rotated audit files kept (audit.log.1 is the newest)' },
+  { name: 'METRICS_ALLOWED_IPS', kind: { type: 'list' }, default: '', description: 'addresses or CIDRs allowed to scrape /metrics besides loopback' },
   { name: 'SHUTDOWN_TIMEOUT_MS', kind: int(0, 600_000), default: '10000', description: 'in-flight requests get this long on SIGTERM' }
 ];

@@ -44,6 +44,8 @@ export interface EnvConfig {
     audience?: string;
   };
   auditLogFile: string;
+  audit: { maxSizeMb: number; maxFiles: number };
+  metricsAllowedIps: string[];
   shutdownTimeoutMs: number;
 }
 
@@ -150,6 +152,8 @@ export function loadEnv(env: RawEnv = process.env): EnvConfig {
       audience: v.OAUTH_AUDIENCE as string | undefined
     },
     auditLogFile: v.AUDIT_LOG_FILE as string,
+    audit: { maxSizeMb: v.AUDIT_LOG_MAX_SIZE_MB as number, maxFiles: v.AUDIT_LOG_MAX_FILES as number },
+    metricsAllowedIps: v.METRICS_ALLOWED_IPS as string[],
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS as number
   };
 }
