@@ -8,6 +8,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Real processes and sockets: keep parallelism modest on 2-core machines.
     maxWorkers: 2,
-    minWorkers: 1
+    minWorkers: 1,
+    // CI also writes a JSON report that .ci/run turns into a plain 'N passed, N failed' line.
+    reporters: process.env.CI ? ['default', ['json', { outputFile: '.cache/vitest-report.json' }]] : ['default']
   }
 });
