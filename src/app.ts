@@ -4,6 +4,7 @@ import type { DestinationStream } from 'pino';
 import type { SatelliteConfig } from './config/satellite-config';
 import { createLogger } from './logging/logger';
 import configPlugin from './plugins/config';
+import authPlugin from './plugins/auth';
 import corsPlugin from './plugins/cors';
 import swaggerPlugin from './plugins/swagger';
 import rootRoutes from './routes/root';
@@ -30,6 +31,7 @@ export async function buildApp(config: SatelliteConfig, options: BuildOptions = 
   await app.register(configPlugin, { config });
   await app.register(swaggerPlugin);
   await app.register(corsPlugin);
+  await app.register(authPlugin);
   await app.register(rootRoutes);
   return app;
 }

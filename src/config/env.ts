@@ -42,7 +42,12 @@ export interface EnvConfig {
     authorizationServers: string[];
     teamClaim: string;
     audience?: string;
+    introspectionTimeoutMs: number;
+    cacheSize: number;
+    cacheTtlSeconds: number;
+    negativeCacheTtlSeconds: number;
   };
+  teamLimits: { maxConcurrent: number; rps: number; burst: number };
   auditLogFile: string;
   audit: { maxSizeMb: number; maxFiles: number };
   metricsAllowedIps: string[];
@@ -149,7 +154,16 @@ export function loadEnv(env: RawEnv = process.env): EnvConfig {
       clientSecret: v.OAUTH_CLIENT_SECRET as string | undefined,
       authorizationServers: v.OAUTH_AUTHORIZATION_SERVERS as string[],
       teamClaim: v.OAUTH_TEAM_CLAIM as string,
-      audience: v.OAUTH_AUDIENCE as string | undefined
+      audience: v.OAUTH_AUDIENCE as string | undefined,
+      introspectionTimeoutMs: v.OAUTH_INTROSPECTION_TIMEOUT_MS as number,
+      cacheSize: v.OAUTH_INTROSPECTION_CACHE_SIZE as number,
+      cacheTtlSeconds: v.OAUTH_INTROSPECTION_CACHE_TTL_SECONDS as number,
+      negativeCacheTtlSeconds: v.OAUTH_INTROSPECTION_NEGATIVE_TTL_SECONDS as number
+    },
+    teamLimits: {
+      maxConcurrent: v.TEAM_MAX_CONCURRENT_REQUESTS as number,
+      rps: v.TEAM_RATE_LIMIT_RPS as number,
+      burst: v.TEAM_RATE_LIMIT_BURST as number
     },
     auditLogFile: v.AUDIT_LOG_FILE as string,
     audit: { maxSizeMb: v.AUDIT_LOG_MAX_SIZE_MB as number, maxFiles: v.AUDIT_LOG_MAX_FILES as number },
