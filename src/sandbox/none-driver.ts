@@ -1,0 +1,26 @@
+import { dirname, join } from 'node:path';
+import { childEnv, confine, prepareRequest, toPlan, type DriverContext } from './prepare';
+import { ensureDir } from './team-dir';
+import type { SandboxDriver, SandboxSpawnPlan, SandboxSpawnRequest } from './types';
+
+/**
+ * No isolation (development, or hosts without namespaces): the same allowlist, env clearing and limits
+ * as the real sandboxes, but the child sees the host filesystem and process table.
+ */
+export class NoneDriver implements SandboxDriver {
+  readonly name = 'none';
+
+  constructor(private readonly ctx: DriverContext) {}
+
+  async plan(req: SandboxSpawnRequest): Promise<SandboxSpawnPlan> {
+    const p = await prepareRequest(this.ctx, req);
+    const tmp = await ensureDir(join(p.hostDir, '.tmp'));
+    // The command's own directory first so `npx` finds the `node` next to it.
+    const path = [dirname(p.command), dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'];
+    const env = childEnv(p.serverEnv, { PATH: [...new Set(path)].join(':'), HOME: p.hostDir, TMPDIR: tmp });
+    // The child dies with the satellite even if it is SIGKILLed (no chance to reap children).
+    const deathSig = this.ctx.tools.setpriv ? [this.ctx.tools.setpriv, '--pdeathsig', 'SIGKILL', '--'] : [];
+    const c = await confine(this.ctx, req, [p.command, ...p.args], deathSig);
+    return toPlan(c, { env, cwd: join(p.hostDir, p.cwdRel), writableDir: p.hostDir });
+  }
+}
