@@ -1,0 +1,45 @@
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createSandboxDriver } from '../sandbox/factory';
+import type { SandboxDriver } from '../sandbox/types';
+import type { UpstreamFactory } from '../servers/managed';
+import { ServerRegistry } from '../servers/registry';
+import { stdioRuntimeOptions, type StdioRuntimeOptions } from '../servers/stdio/options';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    servers: ServerRegistry;
+  }
+}
+
+export interface ServersPluginOptions {
+  /** Defaults to the driver SANDBOX names. */
+  driver?: SandboxDriver;
+  remoteFactory?: UpstreamFactory;
+  /** Start enabled stdio servers at boot (default true). */
+  eager?: boolean;
+  stdio?: Partial<StdioRuntimeOptions>;
+}
+
+/** Decorates `app.servers` (the ServerRegistry) built from the config store; every child dies on close. */
+export default fp(async (app: FastifyInstance, opts: ServersPluginOptions) => {
+  const env = app.satellite.env;
+  const log = app.log.child({ component: 'servers' }) as unknown as Logger;
+  const registry = new ServerRegistry({
+    configStore: app.configStore,
+    driver: opts.driver ?? createSandboxDriver(env, log),
+    log,
+    stdio: stdioRuntimeOptions(env, opts.stdio),
+    ...(opts.remoteFactory ? { remoteFactory: opts.remoteFactory } : {}),
+    eager: opts.eager ?? true
+  });
+  app.decorate('servers', registry);
+  // Spawning waits for the server to listen: a slow server must not delay the HTTP port.
+  app.addHook('onReady', async () => {
+    void registry.start().catch((err: unknown) => log.error({ err }, 'starting servers failed'));
+  });
+  app.addHook('onClose', async () => {
+    await registry.closeAll();
+  });
+}, { name: 'servers', dependencies: ['config'] });

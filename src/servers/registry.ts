@@ -1,0 +1,197 @@
+// Every hosted server of every team, kept in step with the ConfigStore: added entries spawn,
+// changed ones restart, removed ones stop, unchanged ones are left alone.
+import type { Logger } from 'pino';
+import type { ConfigStore } from '../config/config-store';
+import type { McpServerConfig } from '../config/server-config';
+import type { StandaloneConfig } from '../config/standalone';
+import type { SandboxDriver } from '../sandbox/types';
+import { ServerEventEmitter } from './events';
+import type { ManagedUpstream, ServerSnapshot, UpstreamFactory } from './managed';
+import { serverKey, stableStringify } from './server-key';
+import type { StdioRuntimeOptions } from './stdio/options';
+import { StdioUpstream } from './stdio/stdio-upstream';
+
+export interface ServerRegistryOptions {
+  configStore: ConfigStore;
+  driver: SandboxDriver;
+  log: Logger;
+  stdio: StdioRuntimeOptions;
+  /** Builds http/sse upstreams (src/servers/remote/); without it such entries are skipped with a warning. */
+  remoteFactory?: UpstreamFactory;
+  /** Start enabled stdio servers right away (default) so their tools are discoverable, or on first use. */
+  eager?: boolean;
+  /** Runs checkDormancy() this often (ms); off by default, the job system calls it instead. */
+  dormancyIntervalMs?: number;
+}
+
+interface Entry {
+  upstream: ManagedUpstream;
+  /** stableStringify of the config entry: a change restarts the server. */
+  fingerprint: string;
+}
+
+export class ServerRegistry {
+  readonly events = new ServerEventEmitter();
+  #entries = new Map<string, Entry>();
+  #closed = false;
+  #timer: NodeJS.Timeout | undefined;
+  /** Config diffs are applied one at a time, in order. */
+  #applying: Promise<void> = Promise.resolve();
+  /** Eager starts of the last applied config (not awaited by the diff queue: a slow server must not hold up the next change). */
+  #starting: Promise<unknown> = Promise.resolve();
+  readonly #onChange = (next: StandaloneConfig): void => {
+    void this.#enqueue(next);
+  };
+
+  constructor(private readonly opts: ServerRegistryOptions) {
+    // Per-server EventEmitters listen here too (event system, metrics, status): avoid the default cap warning.
+    this.events.setMaxListeners(100);
+  }
+
+  /** Builds the servers of the current config and follows its changes; resolves once eager starts are done. */
+  async start(): Promise<void> {
+    this.opts.configStore.on('change', this.#onChange);
+    if (this.opts.dormancyIntervalMs) {
+      this.#timer = setInterval(() => this.checkDormancy(), this.opts.dormancyIntervalMs);
+      this.#timer.unref();
+    }
+    await this.#enqueue(this.opts.configStore.current);
+    await this.#starting;
+  }
+
+  /** Resolves once queued config changes are applied and their eager starts have finished. */
+  async settled(): Promise<void> {
+    await this.#applying;
+    await this.#starting;
+  }
+
+  get(teamId: string, serverSlug: string, userId?: string): ManagedUpstream | undefined {
+    return this.#entries.get(serverKey(teamId, serverSlug, userId))?.upstream;
+  }
+
+  /** The servers a user of a team may use: the team's shared entries plus that user's own instances. */
+  forTeam(teamId: string, userId?: string): ManagedUpstream[] {
+    const out: ManagedUpstream[] = [];
+    for (const { upstream } of this.#entries.values()) {
+      if (upstream.teamId !== teamId) continue;
+      const owner = upstream.config.user_id;
+      if (owner === undefined || owner === userId) out.push(upstream);
+    }
+    return out;
+  }
+
+  /** Lookup by the backend's installation id (commands name servers that way); all users' instances unless userId is given. */
+  byInstallation(installationId: string, userId?: string): ManagedUpstream[] {
+    const out: ManagedUpstream[] = [];
+    for (const { upstream } of this.#entries.values()) {
+      if (upstream.config.installation_id !== installationId) continue;
+      if (userId === undefined || upstream.config.user_id === userId) out.push(upstream);
+    }
+    return out;
+  }
+
+  list(teamId?: string): ServerSnapshot[] {
+    const out: ServerSnapshot[] = [];
+    for (const { upstream } of this.#entries.values()) if (teamId === undefined || upstream.teamId === teamId) out.push(upstream.snapshot());
+    return out;
+  }
+
+  /** Explicit restart (clears permanently_failed); false when there is no such server. */
+  async restart(teamId: string, serverSlug: string, userId?: string): Promise<boolean> {
+    const upstream = this.get(teamId, serverSlug, userId);
+    if (!upstream) return false;
+    await upstream.restart();
+    return true;
+  }
+
+  async stop(teamId: string, serverSlug: string, userId?: string): Promise<boolean> {
+    const upstream = this.get(teamId, serverSlug, userId);
+    if (!upstream) return false;
+    await upstream.stop();
+    return true;
+  }
+
+  /** Puts idle servers to sleep; returns how many went dormant. */
+  checkDormancy(now: number = this.opts.stdio.now()): number {
+    let n = 0;
+    for (const { upstream } of this.#entries.values()) {
+      try {
+        if (upstream.checkDormancy(now)) n++;
+      } catch (err) {
+        this.opts.log.warn({ err, team_id: upstream.teamId, server_slug: upstream.serverSlug }, 'dormancy check failed');
+      }
+    }
+    return n;
+  }
+
+  /** Terminates every server (shutdown); the registry takes no more config changes. */
+  async closeAll(): Promise<void> {
+    this.#closed = true;
+    this.opts.configStore.off('change', this.#onChange);
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#applying.catch(() => {});
+    const all = [...this.#entries.values()];
+    this.#entries.clear();
+    await Promise.allSettled(all.map((e) => e.upstream.close()));
+  }
+
+  #enqueue(config: StandaloneConfig): Promise<void> {
+    const next = this.#applying.then(() => this.#apply(config));
+    this.#applying = next.catch((err: unknown) => this.opts.log.error({ err }, 'applying server config failed'));
+    return this.#applying;
+  }
+
+  async #apply(config: StandaloneConfig): Promise<void> {
+    if (this.#closed) return;
+    const wanted = new Map<string, McpServerConfig>();
+    for (const server of Object.values(config.mcp_servers)) {
+      if (server.enabled === false) continue;
+      wanted.set(serverKey(server.team_id, server.server_slug, server.user_id), server);
+    }
+    const stops: Promise<void>[] = [];
+    const starts: ManagedUpstream[] = [];
+    let added = 0;
+    let changed = 0;
+    let removed = 0;
+    for (const [key, entry] of this.#entries) {
+      if (wanted.has(key)) continue;
+      this.#entries.delete(key);
+      removed++;
+      stops.push(entry.upstream.close());
+    }
+    for (const [key, server] of wanted) {
+      const fingerprint = stableStringify(server);
+      const existing = this.#entries.get(key);
+      if (existing?.fingerprint === fingerprint) continue;
+      const upstream = this.#build(server);
+      if (existing) {
+        changed++;
+        stops.push(existing.upstream.close());
+      } else {
+        added++;
+      }
+      if (!upstream) {
+        this.#entries.delete(key);
+        continue;
+      }
+      this.#entries.set(key, { upstream, fingerprint });
+      if (this.opts.eager !== false && server.transport_type === 'stdio') starts.push(upstream);
+    }
+    if (added + changed + removed > 0) this.opts.log.info({ added, changed, removed, total: this.#entries.size }, 'server config applied');
+    await Promise.allSettled(stops);
+    if (starts.length > 0) {
+      this.opts.log.info({ count: starts.length }, `spawning ${starts.length} servers`);
+      this.#starting = Promise.allSettled(starts.map((u) => u.start()));
+    }
+  }
+
+  #build(config: McpServerConfig): ManagedUpstream | undefined {
+    const log = this.opts.log;
+    if (config.transport_type === 'stdio') {
+      return new StdioUpstream({ config, driver: this.opts.driver, events: this.events, log, options: this.opts.stdio });
+    }
+    const upstream = this.opts.remoteFactory?.(config, { events: this.events, log });
+    if (!upstream) log.warn({ team_id: config.team_id, server_slug: config.server_slug, transport: config.transport_type }, 'no upstream for this transport: server skipped');
+    return upstream;
+  }
+}

@@ -1,0 +1,214 @@
+// JSON-RPC towards one child process shared by many client sessions: fresh upstream ids, progress
+// tokens mapped both ways, server→client requests and logs attributed to the call that caused them.
+import type { Logger } from 'pino';
+import {
+  ErrorCode,
+  JsonRpcError,
+  classifyMessage,
+  errorResponse,
+  successResponse,
+  type JsonObject,
+  type JsonRpcId,
+  type JsonRpcMessage,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse
+} from '../../mcp/jsonrpc';
+import type { UpstreamCallOptions, UpstreamListener } from '../upstream';
+
+/** LSP's code for a request the caller cancelled; the client never sees it (spec: no response after cancel). */
+export const REQUEST_CANCELLED = -32800;
+
+type ProgressToken = string | number;
+
+interface PendingCall {
+  id: number;
+  method: string;
+  options: UpstreamCallOptions;
+  resolve(result: JsonObject): void;
+  reject(err: JsonRpcError): void;
+  cleanup(): void;
+  progress?: { upstream: string; original: ProgressToken };
+}
+
+export interface RpcChannelDeps {
+  /** Writes one message to the child; throws when it cannot (queue full, stdin closed). */
+  write(msg: JsonRpcMessage): void;
+  listeners(): Iterable<UpstreamListener>;
+  log: Logger;
+  defaultTimeoutMs: number;
+}
+
+export class RpcChannel {
+  #nextId = 1;
+  #nextToken = 1;
+  #pending = new Map<number, PendingCall>();
+  #progress = new Map<string, PendingCall>();
+  #closed: JsonRpcError | undefined;
+
+  constructor(private readonly deps: RpcChannelDeps) {}
+
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  request(method: string, params: JsonObject | undefined, options: UpstreamCallOptions = {}): Promise<JsonObject> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    if (options.signal?.aborted) return Promise.reject(new JsonRpcError(REQUEST_CANCELLED, 'Request cancelled'));
+    const id = this.#nextId++;
+    return new Promise<JsonObject>((resolve, reject) => {
+      const call: PendingCall = { id, method, options, resolve, reject, cleanup: () => {} };
+      let outParams = params;
+      const meta = params?._meta as JsonObject | undefined;
+      const token = meta?.progressToken;
+      if (typeof token === 'string' || typeof token === 'number') {
+        // Tokens are unique per client only; the child must see one that is unique across all of them.
+        const upstream = `sat-${this.#nextToken++}`;
+        call.progress = { upstream, original: token };
+        outParams = { ...params, _meta: { ...meta, progressToken: upstream } };
+        this.#progress.set(upstream, call);
+      }
+      const timeoutMs = options.timeoutMs ?? this.deps.defaultTimeoutMs;
+      const timer = setTimeout(() => {
+        this.#cancelUpstream(call, 'Request timed out');
+        this.#settle(call);
+        reject(new JsonRpcError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: timeoutMs }));
+      }, timeoutMs);
+      const onAbort = (): void => {
+        this.#cancelUpstream(call, String(options.signal?.reason ?? 'cancelled by the client'));
+        this.#settle(call);
+        reject(new JsonRpcError(REQUEST_CANCELLED, 'Request cancelled'));
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      call.cleanup = () => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      this.#pending.set(id, call);
+      try {
+        this.deps.write({ jsonrpc: '2.0', id, method, ...(outParams === undefined ? {} : { params: outParams }) });
+      } catch (err) {
+        this.#settle(call);
+        reject(new JsonRpcError(ErrorCode.ConnectionClosed, `Cannot send ${method}: ${(err as Error).message}`));
+      }
+    });
+  }
+
+  notify(method: string, params?: JsonObject): void {
+    if (this.#closed) return;
+    this.deps.write({ jsonrpc: '2.0', method, ...(params === undefined ? {} : { params }) });
+  }
+
+  /** Every call still in flight fails at once with `err`; later requests too. */
+  close(err: JsonRpcError): void {
+    if (this.#closed) return;
+    this.#closed = err;
+    for (const call of [...this.#pending.values()]) {
+      this.#settle(call);
+      call.reject(err);
+    }
+  }
+
+  /** One parsed line from the child's stdout; returns false when it is not JSON-RPC at all. */
+  handle(msg: unknown): boolean {
+    switch (classifyMessage(msg)) {
+      case 'response':
+        this.#onResponse(msg as JsonRpcResponse);
+        return true;
+      case 'request':
+        this.#onRequest(msg as JsonRpcRequest);
+        return true;
+      case 'notification':
+        this.#onNotification(msg as JsonRpcNotification);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  #settle(call: PendingCall): void {
+    call.cleanup();
+    this.#pending.delete(call.id);
+    if (call.progress) this.#progress.delete(call.progress.upstream);
+  }
+
+  #cancelUpstream(call: PendingCall, reason: string): void {
+    try {
+      this.notify('notifications/cancelled', { requestId: call.id, reason });
+    } catch {
+      // The child is gone or not reading: nothing left to cancel.
+    }
+  }
+
+  #onResponse(res: JsonRpcResponse): void {
+    const id = typeof res.id === 'string' && /^\d+$/.test(res.id) ? Number(res.id) : res.id;
+    const call = typeof id === 'number' ? this.#pending.get(id) : undefined;
+    if (!call) {
+      this.deps.log.debug({ id: res.id }, 'response for no pending request (late, cancelled or unknown)');
+      return;
+    }
+    this.#settle(call);
+    if ('error' in res) call.reject(new JsonRpcError(res.error.code, res.error.message, res.error.data));
+    else call.resolve(res.result);
+  }
+
+  /** The call a message without correlation belongs to: the only call in flight, else the newest that can take it. */
+  #attribute(can: (o: UpstreamCallOptions) => boolean): PendingCall | undefined {
+    let found: PendingCall | undefined;
+    for (const call of this.#pending.values()) if (can(call.options)) found = call;
+    return found;
+  }
+
+  #onRequest(req: JsonRpcRequest): void {
+    if (req.method === 'ping') {
+      this.#reply(successResponse(req.id, {}));
+      return;
+    }
+    const call = this.#attribute((o) => o.onRequest !== undefined);
+    let handler = call?.options.onRequest;
+    if (!handler) for (const l of this.deps.listeners()) if (l.onRequest) { handler = l.onRequest.bind(l); break; }
+    if (!handler) {
+      this.#reply(errorResponse(req.id, ErrorCode.MethodNotFound, `No client can answer ${req.method} right now`));
+      return;
+    }
+    const answer = handler;
+    Promise.resolve().then(() => answer(req.method, req.params)).then(
+      (result) => this.#reply(successResponse(req.id, result)),
+      (err: unknown) => {
+        const e = err instanceof JsonRpcError ? err : new JsonRpcError(ErrorCode.InternalError, err instanceof Error ? err.message : String(err));
+        this.#reply(errorResponse(req.id, e.code, e.message, e.data));
+      }
+    );
+  }
+
+  #reply(res: JsonRpcResponse): void {
+    try {
+      this.deps.write(res);
+    } catch (err) {
+      this.deps.log.debug({ id: res.id as JsonRpcId, err }, 'could not answer a server request');
+    }
+  }
+
+  #onNotification(n: JsonRpcNotification): void {
+    if (n.method === 'notifications/progress') {
+      const token = n.params?.progressToken;
+      const call = typeof token === 'string' ? this.#progress.get(token) : undefined;
+      if (call?.progress) call.options.onNotification?.({ ...n, params: { ...n.params, progressToken: call.progress.original } });
+      else this.deps.log.debug({ token }, 'progress for no active request dropped');
+      return;
+    }
+    if (n.method === 'notifications/cancelled') {
+      // The child gave up on one of its own requests; the late answer is simply not wanted.
+      this.deps.log.debug({ params: n.params }, 'server cancelled its request');
+      return;
+    }
+    if (n.method === 'notifications/message') {
+      const call = this.#attribute((o) => o.onNotification !== undefined);
+      if (call) {
+        call.options.onNotification!(n);
+        return;
+      }
+    }
+    for (const l of this.deps.listeners()) l.onNotification?.(n);
+  }
+}
