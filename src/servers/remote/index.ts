@@ -1,0 +1,30 @@
+// Factory the ServerRegistry calls for `transport_type` http and sse.
+import type { McpServerConfig } from '../../config/server-config';
+import { VERSION } from '../../version';
+import { HttpEndpoint } from './http-endpoint';
+import { RemoteUpstream, type Log } from './remote-upstream';
+import { LegacySseConnection } from './sse-connection';
+import { StreamableConnection } from './streamable-connection';
+
+export { RemoteUpstream } from './remote-upstream';
+
+export interface RemoteUpstreamDeps {
+  log: Log;
+  /** MCP_REQUEST_TIMEOUT_MS; the server's own `timeout` wins. */
+  defaultTimeoutMs: number;
+}
+
+export function createRemoteUpstream(config: McpServerConfig, deps: RemoteUpstreamDeps): RemoteUpstream {
+  if (config.transport_type === 'stdio' || !config.url) throw new Error(`server ${config.server_slug} is not a remote server`);
+  const http = new HttpEndpoint(config, `satellite/${VERSION}`);
+  const options = {
+    teamId: config.team_id,
+    serverSlug: config.server_slug,
+    timeoutMs: config.timeout ?? deps.defaultTimeoutMs,
+    clientInfo: { name: 'satellite', version: VERSION },
+    log: deps.log
+  };
+  return new RemoteUpstream(options, (events) => config.transport_type === 'sse'
+    ? new LegacySseConnection(config.server_slug, http, events)
+    : new StreamableConnection(config.server_slug, http, events), () => http.close());
+}

@@ -1,0 +1,270 @@
+// An Upstream for a remote MCP server (Streamable HTTP or legacy SSE): one MCP session per
+// configured server, re-initialized when the server forgets it, with per-call routing of
+// progress, logging and server→client requests.
+import type { BaseLogger } from 'pino';
+import { ErrorCode, JsonRpcError, errorResponse, successResponse, type JsonObject, type JsonRpcId, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../../mcp/jsonrpc';
+import { LATEST_PROTOCOL_VERSION, isSupportedProtocolVersion } from '../../mcp/protocol';
+import type { ServerStatus, Upstream, UpstreamCallOptions, UpstreamListener } from '../upstream';
+import type { RemoteConnection } from './connection';
+import { protocolError, SessionExpiredError, TransportError, timeoutError } from './errors';
+
+export type Log = Pick<BaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
+
+/** A failed server is not retried more often than this (calls in between get the last error). */
+const RETRY_AFTER_MS = 1000;
+/** What the satellite can route to its own clients. */
+const CLIENT_CAPABILITIES = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
+
+interface PendingCall {
+  options: UpstreamCallOptions;
+  progress?: { original: string | number; ours: string };
+  resolve(result: JsonObject): void;
+  reject(err: Error): void;
+}
+
+export interface RemoteUpstreamOptions {
+  teamId: string;
+  serverSlug: string;
+  timeoutMs: number;
+  clientInfo: { name: string; version: string };
+  log: Log;
+}
+
+export class RemoteUpstream implements Upstream {
+  readonly teamId: string;
+  readonly serverSlug: string;
+  #status: ServerStatus = 'starting';
+  #init: JsonObject | undefined;
+  #lastError: JsonRpcError | undefined;
+  #lastAttempt = 0;
+  #connecting: Promise<void> | undefined;
+  #generation = 0;
+  #nextId = 1;
+  #closed = false;
+  readonly #pending = new Map<JsonRpcId, PendingCall>();
+  readonly #progress = new Map<string, PendingCall>();
+  readonly #listeners = new Set<UpstreamListener>();
+  readonly #conn: RemoteConnection;
+
+  constructor(
+    private readonly opts: RemoteUpstreamOptions,
+    connect: (events: RemoteUpstream) => RemoteConnection,
+    private readonly release: () => Promise<void> = async () => undefined
+  ) {
+    this.teamId = opts.teamId;
+    this.serverSlug = opts.serverSlug;
+    this.#conn = connect(this);
+  }
+
+  get status(): ServerStatus {
+    return this.#status;
+  }
+
+  get initializeResult(): JsonObject | undefined {
+    return this.#init;
+  }
+
+  /** Why the server is not online, in words (undefined when it is). */
+  get lastError(): string | undefined {
+    return this.#status === 'online' ? undefined : this.#lastError?.message;
+  }
+
+  get transport(): 'http' | 'sse' {
+    return this.#conn.kind;
+  }
+
+  addListener(listener: UpstreamListener): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  ensureReady(): Promise<void> {
+    if (this.#closed) return Promise.reject(new JsonRpcError(ErrorCode.ConnectionClosed, `Server '${this.serverSlug}' is stopped.`));
+    if (this.#status === 'online') return Promise.resolve();
+    if (!this.#connecting) {
+      if (this.#lastError && Date.now() - this.#lastAttempt < RETRY_AFTER_MS) return Promise.reject(this.#lastError);
+      this.#connecting = this.#connect().finally(() => (this.#connecting = undefined));
+    }
+    return this.#connecting;
+  }
+
+  async request(method: string, params: JsonObject | undefined, options: UpstreamCallOptions = {}): Promise<JsonObject> {
+    await this.ensureReady();
+    const generation = this.#generation;
+    try {
+      return await this.#call(method, params, options);
+    } catch (err) {
+      if (!(err instanceof SessionExpiredError)) throw this.#noteFailure(err);
+      this.#sessionLost(generation);
+      await this.ensureReady();
+      return this.#call(method, params, options).catch((again) => {
+        throw this.#noteFailure(again instanceof SessionExpiredError ? protocolError(this.serverSlug, 'it forgot a session it had just created') : again);
+      });
+    }
+  }
+
+  notify(method: string, params?: JsonObject): void {
+    if (this.#status !== 'online') return;
+    const n: JsonRpcNotification = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params };
+    this.#conn.send(n, {}).catch((err) => this.opts.log.debug({ err, method }, 'notification to remote server failed'));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#rejectAll(new JsonRpcError(ErrorCode.ConnectionClosed, `Server '${this.serverSlug}' was stopped.`));
+    await this.#conn.close();
+    await this.release();
+    this.#setStatus('stopped');
+  }
+
+  // ConnectionEvents
+  onMessage(message: JsonRpcMessage, relatedId?: JsonRpcId): void {
+    if (!('method' in message)) return this.#settle(message);
+    // Legacy SSE carries no stream per call: with one call in flight, it is that call's.
+    const call = relatedId !== undefined ? this.#pending.get(relatedId)
+      : !this.#conn.attributesMessages && this.#pending.size === 1 ? this.#pending.values().next().value : undefined;
+    if ('id' in message) {
+      void this.#answer(message, call);
+      return;
+    }
+    if (message.method === 'notifications/progress') {
+      const p = this.#progress.get(String(message.params?.progressToken));
+      if (p?.progress) p.options.onNotification?.({ ...message, params: { ...message.params, progressToken: p.progress.original } });
+      return;
+    }
+    if (message.method === 'notifications/message' && call?.options.onNotification) return call.options.onNotification(message);
+    for (const l of this.#listeners) l.onNotification?.(message);
+  }
+
+  onLost(error: Error): void {
+    if (error instanceof SessionExpiredError) return this.#sessionLost(this.#generation);
+    this.#rejectAll(error);
+    this.#noteFailure(error);
+  }
+
+  async #connect(): Promise<void> {
+    this.#lastAttempt = Date.now();
+    this.#generation++;
+    this.#setStatus(this.#init ? 'restarting' : 'starting');
+    try {
+      await this.#conn.open(AbortSignal.timeout(this.opts.timeoutMs));
+      const result = await this.#call('initialize', {
+        protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: CLIENT_CAPABILITIES, clientInfo: this.opts.clientInfo
+      }, {});
+      const version = result.protocolVersion;
+      if (typeof version !== 'string' || !isSupportedProtocolVersion(version)) {
+        throw protocolError(this.serverSlug, `unsupported protocol version ${JSON.stringify(version)}`);
+      }
+      this.#conn.ready(version);
+      await this.#conn.send({ jsonrpc: '2.0', method: 'notifications/initialized' }, { timeoutMs: this.opts.timeoutMs });
+      this.#init = result;
+      this.#lastError = undefined;
+      this.#setStatus('online');
+      this.opts.log.info({ server: this.serverSlug, protocolVersion: version }, 'remote MCP server online');
+    } catch (err) {
+      const e = err instanceof JsonRpcError ? err : err instanceof SessionExpiredError
+        ? protocolError(this.serverSlug, 'it refused a new session') : new TransportError(`Server '${this.serverSlug}' could not be reached: ${(err as Error).message}`);
+      this.#lastError = e;
+      this.#setStatus('error');
+      this.opts.log.warn({ server: this.serverSlug, error: e.message }, 'remote MCP server unavailable');
+      throw e;
+    }
+  }
+
+  #call(method: string, params: JsonObject | undefined, options: UpstreamCallOptions): Promise<JsonObject> {
+    const id = this.#nextId++;
+    const timeoutMs = options.timeoutMs ?? this.opts.timeoutMs;
+    const abort = new AbortController();
+    return new Promise<JsonObject>((resolve, reject) => {
+      const call: PendingCall = { options, resolve: () => undefined, reject: () => undefined };
+      const meta = params?._meta as JsonObject | undefined;
+      const token = meta?.progressToken;
+      // Tokens are unique per client only: ours are unique per server.
+      if (typeof token === 'string' || typeof token === 'number') {
+        call.progress = { original: token, ours: `${this.#generation}-${id}` };
+        params = { ...params, _meta: { ...meta, progressToken: call.progress.ours } };
+        this.#progress.set(call.progress.ours, call);
+      }
+      const onAbort = (): void => cancel(new JsonRpcError(ErrorCode.RequestTimeout, 'Request cancelled by the client.'), 'cancelled by the client');
+      const timer = setTimeout(() => cancel(timeoutError(this.serverSlug, timeoutMs), `timed out after ${timeoutMs} ms`), timeoutMs);
+      const finish = (): boolean => {
+        if (!this.#pending.has(id)) return false;
+        this.#pending.delete(id);
+        if (call.progress) this.#progress.delete(call.progress.ours);
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        return true;
+      };
+      call.resolve = (r) => finish() && resolve(r);
+      call.reject = (e) => finish() && reject(e);
+      const cancel = (err: Error, reason: string): void => {
+        if (!this.#pending.has(id)) return;
+        call.reject(err);
+        abort.abort(err);
+        if (method !== 'initialize') this.notify('notifications/cancelled', { requestId: id, reason });
+      };
+      this.#pending.set(id, call);
+      if (options.signal?.aborted) return onAbort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      const req: JsonRpcRequest = params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params };
+      this.#conn.send(req, { signal: abort.signal, timeoutMs }).then(
+        () => {
+          if (this.#conn.attributesMessages) call.reject(protocolError(this.serverSlug, 'the answer stream ended without a response'));
+        },
+        (err: Error) => call.reject(err)
+      );
+    });
+  }
+
+  #settle(response: JsonRpcResponse): void {
+    const call = response.id === null ? undefined : this.#pending.get(response.id);
+    if (!call) return;
+    if ('error' in response) call.reject(new JsonRpcError(response.error.code, response.error.message, response.error.data));
+    else call.resolve(response.result ?? {});
+  }
+
+  async #answer(req: JsonRpcRequest, call: PendingCall | undefined): Promise<void> {
+    let reply: JsonRpcResponse;
+    const handler = call?.options.onRequest ?? [...this.#listeners].find((l) => l.onRequest)?.onRequest;
+    if (req.method === 'ping') reply = successResponse(req.id, {});
+    else if (!handler) reply = errorResponse(req.id, ErrorCode.MethodNotFound, `No client is connected to answer ${req.method}.`);
+    else {
+      try {
+        reply = successResponse(req.id, await handler(req.method, req.params));
+      } catch (err) {
+        reply = err instanceof JsonRpcError ? { jsonrpc: '2.0', id: req.id, error: err.toObject() }
+          : errorResponse(req.id, ErrorCode.InternalError, (err as Error).message);
+      }
+    }
+    await this.#conn.send(reply, { timeoutMs: this.opts.timeoutMs })
+      .catch((err) => this.opts.log.debug({ err, method: req.method }, 'answer to remote server failed'));
+  }
+
+  #sessionLost(generation: number): void {
+    if (generation !== this.#generation || this.#status !== 'online') return;
+    this.opts.log.info({ server: this.serverSlug }, 'remote MCP session expired; re-initializing');
+    // The next ensureReady re-initializes at once (no retry delay: the server answered).
+    this.#lastError = undefined;
+    this.#setStatus('restarting');
+  }
+
+  #noteFailure(err: unknown): unknown {
+    if (err instanceof TransportError && !this.#closed) {
+      this.#lastError = err;
+      this.#lastAttempt = Date.now();
+      this.#setStatus('error');
+    }
+    return err;
+  }
+
+  #rejectAll(err: Error): void {
+    for (const call of [...this.#pending.values()]) call.reject(err);
+  }
+
+  #setStatus(status: ServerStatus): void {
+    if (this.#status === status) return;
+    this.#status = status;
+    for (const l of this.#listeners) l.onStatus?.(status);
+  }
+}
