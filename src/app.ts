@@ -5,6 +5,8 @@ import type { SatelliteConfig } from './config/satellite-config';
 import { createLogger } from './logging/logger';
 import configPlugin from './plugins/config';
 import authPlugin from './plugins/auth';
+import oauthCacheRoutes from './routes/oauth-cache';
+import oauthMetadataRoutes from './routes/oauth-metadata';
 import corsPlugin from './plugins/cors';
 import swaggerPlugin from './plugins/swagger';
 import rootRoutes from './routes/root';
@@ -32,6 +34,8 @@ export async function buildApp(config: SatelliteConfig, options: BuildOptions = 
   await app.register(swaggerPlugin);
   await app.register(corsPlugin);
   await app.register(authPlugin);
+  await app.register(oauthMetadataRoutes);
+  await app.register(oauthCacheRoutes);
   await app.register(rootRoutes);
   return app;
 }

@@ -53,10 +53,10 @@ export default fp(async (app: FastifyInstance, opts: AuthPluginOptions) => {
     reply.code(err.statusCode).headers(err.headers).type('application/json').send(err.toJsonRpc(id));
   app.decorate('sendAuthError', sendAuthError);
 
-  function fail(request: FastifyRequest, reply: FastifyReply, err: AuthError, tokenPresented: boolean): FastifyReply {
+  function fail(request: FastifyRequest, reply: FastifyReply, err: AuthError, tokenPresented: boolean, teamId?: string): FastifyReply {
     const level = err.kind === 'unavailable' ? 'error' : 'info';
-    request.log[level]({ reason: err.kind, tokenPresented }, `MCP request refused: ${err.message}`);
-    service.recordFailure(request, err.kind, tokenPresented);
+    request.log[level]({ reason: err.kind, tokenPresented, teamId }, `MCP request refused: ${err.message}`);
+    service.recordFailure(request, err.kind, err.statusCode, teamId);
     return sendAuthError(reply, err);
   }
 
@@ -80,7 +80,7 @@ export default fp(async (app: FastifyInstance, opts: AuthPluginOptions) => {
     }
     const limited = service.limits.admit(identity.teamId, request, reply);
     if (limited !== undefined) {
-      return fail(request, reply, authError(request, 'rate_limited', limited.message, { retryAfter: limited.retryAfterSeconds }), bearer.kind === 'token');
+      return fail(request, reply, authError(request, 'rate_limited', limited.message, { retryAfter: limited.retryAfterSeconds }), bearer.kind === 'token', identity.teamId);
     }
     request.identity = identity;
     return undefined;
@@ -89,8 +89,6 @@ export default fp(async (app: FastifyInstance, opts: AuthPluginOptions) => {
   app.decorate('authorizeMcpMethod', (request: FastifyRequest, method: string) => {
     const scope = requiredScope(method);
     if (request.identity?.scopes.includes(scope)) return;
-    const err = authError(request, 'insufficient_scope', `The token lacks the ${scope} scope needed for ${method}`, { scope });
-    service.recordFailure(request, err.kind, true);
-    throw err;
+    throw authError(request, 'insufficient_scope', `The token lacks the ${scope} scope needed for ${method}`, { scope });
   });
 }, { name: 'auth', dependencies: ['config'] });
