@@ -1,36 +1,67 @@
 import type { FastifyInstance } from 'fastify';
 
+/** How long the close hooks (children, event flush, audit) get after the connections are cut. */
+const HOOKS_GRACE_MS = 5_000;
+
 /**
- * SIGTERM/SIGINT close the app gracefully (plugins stop accepting, end streams, stop children,
- * flush events in their onClose/preClose hooks) within the shutdown deadline; a second signal
- * or the deadline forces exit.
+ * The shutdown sequence for one app, as a function of the signal (tests call it directly).
+ *
+ * app.close() runs: preClose hooks (jobs stop, transports end their SSE streams), the server
+ * stops accepting and waits for in-flight requests, then onClose hooks in reverse registration
+ * order (registry stops children, then events and audit flush). When in-flight requests outlive
+ * `timeoutMs` their connections are cut so the close hooks still run; a second signal, or close
+ * hooks that hang past a further grace, force exit 1.
  */
-export function installSignalHandlers(app: FastifyInstance, timeoutMs: number, onExit: (code: number) => void = process.exit): void {
+export function createShutdown(app: FastifyInstance, timeoutMs: number, onExit: (code: number) => void): (signal: NodeJS.Signals) => void {
   let closing = false;
-  const handler = (signal: NodeJS.Signals) => {
+  let exited = false;
+  const exit = (code: number) => {
+    if (exited) return;
+    exited = true;
+    onExit(code);
+  };
+  return (signal) => {
     if (closing) {
       app.log.warn({ signal }, 'second signal: forcing exit');
-      onExit(1);
+      exit(1);
       return;
     }
     closing = true;
-    app.log.info({ signal, timeoutMs }, 'shutting down');
+    app.log.info({ signal, timeoutMs }, 'shutting down: draining in-flight requests');
+    const cut = setTimeout(() => {
+      app.log.warn({ timeoutMs }, 'shutdown deadline passed: closing the remaining connections');
+      app.server.closeAllConnections();
+    }, timeoutMs);
     const force = setTimeout(() => {
-      app.log.error('shutdown deadline passed: forcing exit');
-      onExit(1);
-    }, timeoutMs + 5_000);
+      app.log.error('shutdown hooks did not finish: forcing exit');
+      exit(1);
+    }, timeoutMs + HOOKS_GRACE_MS);
+    cut.unref();
     force.unref();
     app.close().then(
       () => {
+        clearTimeout(cut);
+        clearTimeout(force);
         app.log.info('shutdown complete');
-        onExit(0);
+        exit(0);
       },
       (err: unknown) => {
+        clearTimeout(cut);
+        clearTimeout(force);
         app.log.error({ err }, 'shutdown failed');
-        onExit(1);
+        exit(1);
       }
     );
   };
+}
+
+/** SIGTERM/SIGINT close the app gracefully; returns a function removing the handlers. */
+export function installSignalHandlers(app: FastifyInstance, timeoutMs: number, onExit: (code: number) => void = process.exit): () => void {
+  const handler = createShutdown(app, timeoutMs, onExit);
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
+  return () => {
+    process.off('SIGTERM', handler);
+    process.off('SIGINT', handler);
+  };
 }

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadEnv, type RawEnv } from '../../src/config/env';
 import { parseStandaloneConfig, type StandaloneConfig } from '../../src/config/standalone';
 import type { SatelliteConfig } from '../../src/config/satellite-config';
@@ -5,7 +7,8 @@ import type { SatelliteConfig } from '../../src/config/satellite-config';
 /** A validated SatelliteConfig for in-process tests: env overrides plus a standalone document. */
 export function testConfig(env: RawEnv = {}, standalone: Partial<StandaloneConfig> = {}): SatelliteConfig {
   return {
-    env: loadEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', SANDBOX: 'none', ...env }),
+    // The audit trail goes to the temp dir, never into the repository's data/.
+    env: loadEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', SANDBOX: 'none', AUDIT_LOG_FILE: join(tmpdir(), `satellite-test-audit-${process.pid}.log`), ...env }),
     standalone: parseStandaloneConfig({ mcp_servers: {}, ...standalone }, 'test-config')
   };
 }

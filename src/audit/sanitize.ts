@@ -1,0 +1,40 @@
+import { createHmac } from 'node:crypto';
+import { redactUrl } from '../logging/redaction';
+
+const SECRET_KEY = /token|secret|password|passwd|authorization|cookie|api_?key|credential|^env$|^headers$/i;
+const MAX_STRING = 500;
+const MAX_LIST = 100;
+
+/** Argument names (sorted) and a keyed hash of the whole value: correlation without content. */
+export function describeArguments(args: unknown, hashKey: Buffer): { argumentNames: string[]; argumentsHash: string } | undefined {
+  if (args === undefined || args === null) return undefined;
+  const names = typeof args === 'object' && !Array.isArray(args) ? Object.keys(args).sort().slice(0, MAX_LIST) : [];
+  const hash = createHmac('sha256', hashKey).update(canonicalJson(args)).digest('hex').slice(0, 32);
+  return { argumentNames: names, argumentsHash: hash };
+}
+
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'undefined';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+  return `{${entries.join(',')}}`;
+}
+
+/**
+ * The last line of defence for a record: secret-looking keys dropped, strings cut and stripped
+ * of secret query values, only flat values and string lists kept.
+ */
+export function sanitizeFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined || SECRET_KEY.test(key)) continue;
+    if (typeof value === 'string') out[key] = cleanString(value);
+    else if (typeof value === 'number' || typeof value === 'boolean') out[key] = value;
+    else if (Array.isArray(value)) out[key] = value.slice(0, MAX_LIST).filter((v) => typeof v === 'string').map(cleanString);
+  }
+  return out;
+}
+
+function cleanString(s: string): string {
+  return redactUrl(s).replace(/\b(Bearer)\s+\S+/gi, '$1 [Redacted]').slice(0, MAX_STRING);
+}

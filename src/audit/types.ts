@@ -1,0 +1,18 @@
+// Every security-relevant action the satellite records, with the fields each one carries.
+// Fields are identifiers and outcomes only: never tokens, never argument values.
+
+export type AuditOutcome = 'ok' | 'error' | 'timeout' | 'cancelled' | 'denied';
+
+export interface AuditActions {
+  'session.created': { team: string; user?: string; session: string; transport: string; target?: string; server?: string; ip?: string; protocolVersion?: string };
+  'session.ended': { team: string; user?: string; session: string; reason: string; durationMs?: number };
+  /** `arguments` is reduced to its names and a keyed hash before it is written. */
+  'tool.called': { team: string; user?: string; session?: string; server: string; tool: string; durationMs: number; outcome: AuditOutcome; arguments?: unknown; error?: string };
+  'auth.failed': { ip?: string; method: string; route: string; status: number; reason?: string; team?: string; requestId?: string };
+  'config.changed': { source: string; added: string[]; removed: string[]; changed: string[] };
+  'command.executed': { command: string; commandId?: string; outcome: AuditOutcome; error?: string };
+  'server.started': { team: string; server: string; pid?: number };
+  'server.stopped': { team: string; server: string; reason: string };
+}
+
+export type AuditAction = keyof AuditActions;

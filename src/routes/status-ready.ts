@@ -1,0 +1,64 @@
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+
+/** Returns a reason when not ready, nothing when ready; may throw (counts as not ready). */
+export type ReadinessCheck = () => Promise<string | undefined> | string | undefined;
+
+export interface ReadinessResult {
+  ready: boolean;
+  checks: Array<{ name: string; ok: boolean; reason?: string }>;
+}
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+/** Named readiness conditions other components add (the backend link adds `backend`). */
+export class Readiness {
+  readonly #checks = new Map<string, ReadinessCheck>();
+
+  add(name: string, check: ReadinessCheck): void {
+    this.#checks.set(name, check);
+  }
+
+  has(name: string): boolean {
+    return this.#checks.has(name);
+  }
+
+  async evaluate(): Promise<ReadinessResult> {
+    const checks = await Promise.all([...this.#checks].map(async ([name, check]) => {
+      const reason = await runBounded(check);
+      return reason === undefined ? { name, ok: true } : { name, ok: false, reason };
+    }));
+    return { ready: checks.every((c) => c.ok), checks };
+  }
+}
+
+async function runBounded(check: ReadinessCheck): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`check did not answer within ${CHECK_TIMEOUT_MS} ms`), CHECK_TIMEOUT_MS)));
+  try {
+    return await Promise.race([Promise.resolve().then(check), timeout]);
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    readiness: Readiness;
+  }
+}
+
+// The config check is always present; in backend mode the daemon is not ready until the backend
+// link registers a `backend` check that passes (a missing link is a reason in itself).
+export default fp(async (app: FastifyInstance) => {
+  const readiness = new Readiness();
+  readiness.add('config', () => (app.configStore.current ? undefined : 'configuration not loaded'));
+  app.decorate('readiness', readiness);
+  app.addHook('onReady', async () => {
+    if (app.satellite.env.backend.url && !readiness.has('backend')) {
+      readiness.add('backend', () => 'backend link not running');
+    }
+  });
+}, { name: 'readiness', dependencies: ['config'] });

@@ -1,0 +1,60 @@
+import type { StandaloneConfig } from '../config/standalone';
+import type { ClientIdentity } from '../mcp/session-contract';
+
+/**
+ * What the status route reads of a running server (the registry's `list(teamId)` snapshots).
+ * Only these fields are read; nothing else of a snapshot can reach a response.
+ */
+export interface ServerSnapshot {
+  teamId: string;
+  serverSlug: string;
+  userId?: string;
+  status: string;
+  pid?: number;
+  /** Epoch milliseconds of the current process start. */
+  startedAt?: number;
+  restarts?: number;
+  toolsCount?: number;
+}
+
+export interface TeamServerStatus {
+  slug: string;
+  name: string;
+  transport: string;
+  enabled: boolean;
+  status: string;
+  pid?: number;
+  uptimeSeconds?: number;
+  restarts: number;
+  toolsCount?: number;
+}
+
+const visibleTo = (identity: ClientIdentity, owner: { userId?: string }) => owner.userId === undefined || owner.userId === identity.userId;
+
+/**
+ * The caller's team's servers: the configured ones, with the live state of those running. Built
+ * field by field (never spread) so commands, args, env, headers and URLs cannot leak.
+ */
+export function teamServers(config: StandaloneConfig, identity: ClientIdentity, snapshots: readonly ServerSnapshot[], now: number): TeamServerStatus[] {
+  const live = new Map<string, ServerSnapshot>();
+  for (const s of snapshots) {
+    if (s.teamId === identity.teamId && visibleTo(identity, s)) live.set(s.serverSlug, s);
+  }
+  const out: TeamServerStatus[] = [];
+  for (const server of Object.values(config.mcp_servers)) {
+    if (server.team_id !== identity.teamId || !visibleTo(identity, { userId: server.user_id })) continue;
+    const snap = live.get(server.server_slug);
+    out.push({
+      slug: server.server_slug,
+      name: server.installation_name,
+      transport: server.transport_type,
+      enabled: server.enabled,
+      status: snap?.status ?? (server.enabled ? 'not_started' : 'disabled'),
+      ...(snap?.pid !== undefined ? { pid: snap.pid } : {}),
+      ...(snap?.startedAt !== undefined && snap.pid !== undefined ? { uptimeSeconds: Math.max(0, Math.round((now - snap.startedAt) / 1000)) } : {}),
+      restarts: snap?.restarts ?? 0,
+      ...(snap?.toolsCount !== undefined ? { toolsCount: snap.toolsCount } : {})
+    });
+  }
+  return out.sort((a, b) => a.slug.localeCompare(b.slug));
+}
