@@ -4,8 +4,6 @@ import type { DestinationStream } from 'pino';
 import type { SatelliteConfig } from './config/satellite-config';
 import { createLogger } from './logging/logger';
 import configPlugin from './plugins/config';
-import eventsPlugin from './plugins/events';
-import backendPlugin from './plugins/backend';
 import auditPlugin from './plugins/audit';
 import jobsPlugin from './plugins/jobs';
 import metricsPlugin from './plugins/metrics';
@@ -18,10 +16,6 @@ import oauthMetadataRoutes from './routes/oauth-metadata';
 import corsPlugin from './plugins/cors';
 import swaggerPlugin from './plugins/swagger';
 import rootRoutes from './routes/root';
-import transportsPlugin from './plugins/transports';
-import sessionHandlersPlugin from './plugins/session-handlers';
-import mcpRoutes from './routes/mcp';
-import sseRoutes from './routes/sse';
 
 export interface BuildOptions {
   /** Where logs go (tests capture them); stdout otherwise. */
@@ -43,7 +37,6 @@ export async function buildApp(config: SatelliteConfig, options: BuildOptions = 
   });
 
   await app.register(configPlugin, { config });
-  await app.register(eventsPlugin);
   await app.register(auditPlugin);
   await app.register(metricsPlugin);
   await app.register(readinessPlugin);
@@ -54,12 +47,7 @@ export async function buildApp(config: SatelliteConfig, options: BuildOptions = 
   await app.register(oauthMetadataRoutes);
   await app.register(oauthCacheRoutes);
   await app.register(rootRoutes);
-  await app.register(transportsPlugin);
-  await app.register(sessionHandlersPlugin);
-  await app.register(mcpRoutes);
-  await app.register(sseRoutes);
   await app.register(statusRoutes);
   await app.register(metricsRoutes);
-  await app.register(backendPlugin);
   return app;
 }
