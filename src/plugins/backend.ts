@@ -1,0 +1,48 @@
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+import type { CommandTargets } from '../backend/command-targets';
+import type { ProcessSource } from '../backend/heartbeat';
+import { BackendLink, type LinkIntervals } from '../backend/link';
+import type { DurableEventQueue } from '../events/journal';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The DeployStack link in backend mode (null standalone). `app.backend.client` serves introspection. */
+    backend: BackendLink | null;
+  }
+}
+
+export interface BackendPluginOptions {
+  targets?: CommandTargets;
+  processes?: ProcessSource;
+  intervals?: Partial<LinkIntervals>;
+  /** Set false once the jobs plugin calls sendHeartbeat/pollCommands/syncConfig/flushEvents. */
+  ownTimers?: boolean;
+}
+
+/**
+ * Runs the backend link when DEPLOYSTACK_BACKEND_URL is set. The link starts once the app is
+ * ready but never delays it: the persisted configuration is served while it connects.
+ */
+export default fp(async (app: FastifyInstance, opts: BackendPluginOptions) => {
+  const { env } = app.satellite;
+  if (!env.backend.url) {
+    app.decorate('backend', null);
+    return;
+  }
+  const link = new BackendLink({
+    env,
+    store: app.configStore,
+    events: app.events,
+    queue: app.events.sink as DurableEventQueue | undefined,
+    log: app.log.child({ component: 'backend' }),
+    targets: opts.targets,
+    processes: opts.processes,
+    intervals: opts.intervals,
+    ownTimers: opts.ownTimers
+  });
+  app.decorate('backend', link);
+  app.addHook('onReady', async () => link.start());
+  // Runs before the events plugin closes the journal (hooks close in reverse registration order).
+  app.addHook('onClose', async () => link.stop());
+}, { name: 'backend', dependencies: ['config', 'events'] });
