@@ -4,6 +4,7 @@ import { ConfigError } from '../config/config-error';
 import type { EnvConfig } from '../config/env';
 import { detectCgroups } from './cgroups';
 import type { SandboxLog } from './log';
+import { BwrapDriver } from './bwrap-driver';
 import { NoneDriver } from './none-driver';
 import { findOnPath } from './policy';
 import type { DriverContext } from './prepare';
@@ -41,10 +42,12 @@ export function createSandboxDriver(env: EnvConfig, log: SandboxLog, opts: Sandb
     `sandbox driver: ${name}`
   );
   if (!cgroups) log.warn({}, 'no usable memory/pids cgroup: memory is limited by RLIMIT_AS and processes by RLIMIT_NPROC (ignored for root)');
-  void existsSync(nodeModulesDir);
+  const modules = existsSync(nodeModulesDir) ? nodeModulesDir : undefined;
   switch (name) {
     case 'none':
       return new NoneDriver(ctx);
+    case 'bwrap':
+      return new BwrapDriver(ctx, { bwrap: binary as string, nodeModulesDir: modules });
     default:
       throw new ConfigError(`Sandbox driver ${name} is not available yet`);
   }

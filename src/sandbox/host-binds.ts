@@ -1,0 +1,62 @@
+import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { dirname, sep } from 'node:path';
+
+// What a sandboxed server sees of the host: the system and runtime, read-only; nothing of /root,
+// /home, the satellite's data dir, config or working directory.
+
+/** Top-level system dirs; merged-/usr hosts have them as symlinks, recreated as symlinks inside. */
+const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+
+/** /etc selectively: TLS roots, name resolution, locale/time and the loader cache. Not shadow, not ssh keys. */
+const ETC_FILES = [
+  '/etc/ssl', '/etc/ca-certificates', '/etc/ca-certificates.conf', '/etc/pki', '/etc/crypto-policies',
+  '/etc/resolv.conf', '/etc/hosts', '/etc/host.conf', '/etc/nsswitch.conf', '/etc/gai.conf', '/etc/services', '/etc/protocols',
+  '/etc/passwd', '/etc/group', '/etc/localtime', '/etc/timezone', '/etc/mime.types',
+  '/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '/etc/alternatives', '/etc/os-release', '/etc/python3'
+];
+
+export type Mount =
+  | { kind: 'ro'; source: string; dest: string }
+  | { kind: 'symlink'; target: string; dest: string };
+
+export function isUnder(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+}
+
+function systemMounts(): Mount[] {
+  const out: Mount[] = [];
+  for (const dir of SYSTEM_DIRS) {
+    let st;
+    try {
+      st = lstatSync(dir);
+    } catch {
+      continue;
+    }
+    if (st.isSymbolicLink()) out.push({ kind: 'symlink', target: readlinkSync(dir), dest: dir });
+    else if (st.isDirectory()) out.push({ kind: 'ro', source: dir, dest: dir });
+  }
+  for (const f of ETC_FILES) if (existsSync(f)) out.push({ kind: 'ro', source: f, dest: f });
+  return out;
+}
+
+/**
+ * Read-only mounts for the system, the node runtime's install prefix, the satellite's node_modules and
+ * the command itself when it lives somewhere else (an operator-listed absolute path).
+ */
+export function hostMounts(opts: { command: string; nodeModulesDir?: string; execPath?: string }): Mount[] {
+  const mounts = systemMounts();
+  const covered = (p: string) => mounts.some((m) => m.kind === 'ro' && isUnder(p, m.source));
+  const add = (p: string) => {
+    if (existsSync(p) && !covered(p)) mounts.push({ kind: 'ro', source: p, dest: p });
+  };
+  // e.g. /opt/node-v20/bin/node → /opt/node-v20 (npm and npx live there too)
+  add(dirname(dirname(realpathSync(opts.execPath ?? process.execPath))));
+  if (opts.nodeModulesDir) add(opts.nodeModulesDir);
+  add(opts.command);
+  add(realpathSync(opts.command));
+  return mounts;
+}
+
+export function bwrapMountArgs(mounts: readonly Mount[]): string[] {
+  return mounts.flatMap((m) => (m.kind === 'ro' ? ['--ro-bind', m.source, m.dest] : ['--symlink', m.target, m.dest]));
+}
