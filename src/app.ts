@@ -4,6 +4,8 @@ import type { DestinationStream } from 'pino';
 import type { SatelliteConfig } from './config/satellite-config';
 import { createLogger } from './logging/logger';
 import configPlugin from './plugins/config';
+import eventsPlugin from './plugins/events';
+import backendPlugin from './plugins/backend';
 import auditPlugin from './plugins/audit';
 import jobsPlugin from './plugins/jobs';
 import metricsPlugin from './plugins/metrics';
@@ -37,6 +39,7 @@ export async function buildApp(config: SatelliteConfig, options: BuildOptions = 
   });
 
   await app.register(configPlugin, { config });
+  await app.register(eventsPlugin);
   await app.register(auditPlugin);
   await app.register(metricsPlugin);
   await app.register(readinessPlugin);
@@ -49,5 +52,6 @@ export async function buildApp(config: SatelliteConfig, options: BuildOptions = 
   await app.register(rootRoutes);
   await app.register(statusRoutes);
   await app.register(metricsRoutes);
+  await app.register(backendPlugin);
   return app;
 }
