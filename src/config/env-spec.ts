@@ -41,6 +41,7 @@ export const ENV_SPEC: readonly EnvVarSpec[] = [
   { name: 'MCP_SESSION_IDLE_TIMEOUT_SECONDS', kind: int(1, 1 << 30), default: '1800', description: 'client sessions expire after this idle time' },
   { name: 'MCP_MAX_SESSIONS', kind: int(1, 1 << 24), default: '10000', description: 'sessions in total' },
   { name: 'MCP_MAX_SESSIONS_PER_TEAM', kind: int(1, 1 << 24), default: '2000', description: 'sessions per team' },
+  { name: 'MCP_SSE_KEEPALIVE_SECONDS', kind: int(1, 3600), default: '25', description: 'SSE keep-alive comment interval on open streams' },
   { name: 'DEPLOYSTACK_BACKEND_URL', kind: { type: 'url' }, description: 'backend mode when set; standalone otherwise' },
   { name: 'DEPLOYSTACK_SATELLITE_NAME', kind: { type: 'string', pattern: /^[a-z0-9_-]{10,32}$/, hint: '10-32 characters of a-z, 0-9, _ and -' }, description: 'satellite name (backend mode)' },
   { name: 'DEPLOYSTACK_REGISTRATION_TOKEN', kind: { type: 'string', pattern: /^deploystack_satellite_(global|team)_.{10,}$/, hint: 'a token starting with deploystack_satellite_global_ or deploystack_satellite_team_' }, description: 'one-time registration token (backend mode)' },

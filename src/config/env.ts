@@ -24,7 +24,7 @@ export interface EnvConfig {
     maxFileSizeMb: number;
   };
   process: { idleTimeoutSeconds: number; spawnGraceSeconds: number; requestTimeoutMs: number };
-  sessions: { idleTimeoutSeconds: number; maxSessions: number; maxSessionsPerTeam: number };
+  sessions: { idleTimeoutSeconds: number; maxSessions: number; maxSessionsPerTeam: number; keepAliveSeconds: number };
   backend: {
     url?: string;
     satelliteName?: string;
@@ -131,7 +131,8 @@ export function loadEnv(env: RawEnv = process.env): EnvConfig {
     sessions: {
       idleTimeoutSeconds: v.MCP_SESSION_IDLE_TIMEOUT_SECONDS as number,
       maxSessions: v.MCP_MAX_SESSIONS as number,
-      maxSessionsPerTeam: v.MCP_MAX_SESSIONS_PER_TEAM as number
+      maxSessionsPerTeam: v.MCP_MAX_SESSIONS_PER_TEAM as number,
+      keepAliveSeconds: v.MCP_SSE_KEEPALIVE_SECONDS as number
     },
     backend: {
       url: backendUrl,

@@ -1,0 +1,176 @@
+// The per-server pass-through session handler (target {kind:'server'}): one backend exposed
+// unrenamed. Payloads are forwarded verbatim; what a shared backend cannot do per session
+// (subscriptions, unrelated notifications, server→client requests) is routed here.
+import { ErrorCode, JsonRpcError, type JsonObject, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc';
+import type { ClientIdentity, ClientInfo, McpSessionHandler, RequestContext, SessionHandlerFactory, SessionOutbound, SessionTarget } from '../mcp/session-contract';
+import type { Upstream } from '../servers/upstream';
+
+/** What the pass-through needs of the server registry (app.servers). */
+export interface UpstreamSource {
+  get(teamId: string, serverSlug: string, userId?: string): Upstream | undefined;
+}
+
+const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+/** Server→client requests and the client capability each needs. */
+const CLIENT_CAPABILITY: Record<string, string> = {
+  'sampling/createMessage': 'sampling',
+  'elicitation/create': 'elicitation',
+  'roots/list': 'roots'
+};
+
+/** Everything shared by the sessions of one upstream: its listener and ref-counted subscriptions. */
+class UpstreamHub {
+  readonly sessions = new Set<PassthroughHandler>();
+  readonly #subscriptions = new Map<string, Set<PassthroughHandler>>();
+  readonly #removeListener: () => void;
+
+  constructor(readonly upstream: Upstream, private readonly onEmpty: () => void) {
+    this.#removeListener = upstream.addListener({
+      onNotification: (n) => this.#fanOut(n),
+      onRequest: (method, params) => this.#serverRequest(method, params)
+    });
+  }
+
+  #fanOut(n: JsonRpcNotification): void {
+    if (n.method === 'notifications/resources/updated') {
+      const subscribers = this.#subscriptions.get(String(n.params?.uri));
+      for (const h of subscribers ?? []) h.outbound.sendNotification(n);
+    } else if (n.method === 'notifications/message') {
+      for (const h of this.sessions) if (h.wantsLog(n.params?.level)) h.outbound.sendNotification(n);
+    } else {
+      for (const h of this.sessions) h.outbound.sendNotification(n);
+    }
+  }
+
+  /** A server→client request outside any call: the first session able to answer it does. */
+  async #serverRequest(method: string, params: JsonObject | undefined): Promise<JsonObject> {
+    if (method === 'ping') return {};
+    for (const h of this.sessions) {
+      if (h.clientSupports(method)) return h.outbound.sendRequest(method, params);
+    }
+    throw new JsonRpcError(ErrorCode.MethodNotFound, `No connected client supports ${method}`);
+  }
+
+  async subscribe(h: PassthroughHandler, uri: string, ctx: RequestContext): Promise<JsonObject> {
+    const subs = this.#subscriptions.get(uri);
+    if (subs !== undefined && subs.size > 0) {
+      subs.add(h);
+      return {};
+    }
+    const result = await this.upstream.request('resources/subscribe', { uri }, { signal: ctx.signal });
+    const now = this.#subscriptions.get(uri) ?? new Set<PassthroughHandler>();
+    now.add(h);
+    this.#subscriptions.set(uri, now);
+    return result;
+  }
+
+  async unsubscribe(h: PassthroughHandler, uri: string, ctx?: RequestContext): Promise<JsonObject> {
+    const subs = this.#subscriptions.get(uri);
+    if (subs === undefined || !subs.delete(h)) return {};
+    if (subs.size > 0) return {};
+    this.#subscriptions.delete(uri);
+    return this.upstream.request('resources/unsubscribe', { uri }, { signal: ctx?.signal });
+  }
+
+  remove(h: PassthroughHandler): void {
+    if (!this.sessions.delete(h)) return;
+    for (const [uri, subs] of this.#subscriptions) {
+      if (subs.has(h)) void this.unsubscribe(h, uri).catch(() => undefined);
+    }
+    if (this.sessions.size === 0) {
+      this.#removeListener();
+      this.onEmpty();
+    }
+  }
+}
+
+class PassthroughHandler implements McpSessionHandler {
+  #capabilities: JsonObject = {};
+  #logLevel: number | undefined;
+
+  constructor(private readonly hub: UpstreamHub, readonly outbound: SessionOutbound) {
+    hub.sessions.add(this);
+  }
+
+  wantsLog(level: unknown): boolean {
+    return this.#logLevel !== undefined && LOG_LEVELS.indexOf(String(level)) >= this.#logLevel;
+  }
+
+  clientSupports(method: string): boolean {
+    const cap = CLIENT_CAPABILITY[method];
+    return cap === undefined || this.#capabilities[cap] !== undefined;
+  }
+
+  async initialize(client: ClientInfo): Promise<JsonObject> {
+    this.#capabilities = client.capabilities;
+    const upstream = this.hub.upstream;
+    await upstream.ensureReady();
+    const result = upstream.initializeResult;
+    if (result === undefined) throw new JsonRpcError(ErrorCode.InternalError, `Server ${upstream.serverSlug} is not initialized`);
+    // The backend's own capabilities, serverInfo and instructions; the transport sets the version.
+    const { protocolVersion: _ignored, ...rest } = result;
+    return rest;
+  }
+
+  async handleRequest(req: JsonRpcRequest, ctx: RequestContext): Promise<JsonObject> {
+    const uri = req.params?.uri;
+    if (req.method === 'resources/subscribe' && typeof uri === 'string') return this.hub.subscribe(this, uri, ctx);
+    if (req.method === 'resources/unsubscribe' && typeof uri === 'string') return this.hub.unsubscribe(this, uri, ctx);
+    if (req.method === 'logging/setLevel') {
+      const level = LOG_LEVELS.indexOf(String(req.params?.level));
+      if (level < 0) throw new JsonRpcError(ErrorCode.InvalidParams, `Invalid params: unknown log level ${String(req.params?.level)}`);
+      const result = await this.hub.upstream.request(req.method, req.params, { signal: ctx.signal });
+      this.#logLevel = level;
+      return result;
+    }
+    return this.hub.upstream.request(req.method, req.params, {
+      signal: ctx.signal,
+      onNotification: (n) => ctx.sendNotification(n),
+      onRequest: (method, params) => this.#clientRequest(method, params, ctx)
+    });
+  }
+
+  #clientRequest(method: string, params: JsonObject | undefined, ctx: RequestContext): Promise<JsonObject> {
+    if (method === 'ping') return Promise.resolve({});
+    if (!this.clientSupports(method)) return Promise.reject(new JsonRpcError(ErrorCode.MethodNotFound, `The client does not support ${method}`));
+    return ctx.sendRequest(method, params);
+  }
+
+  handleNotification(n: JsonRpcNotification): void {
+    // Client notifications the backend must see; initialized/cancelled belong to this leg only.
+    if (n.method === 'notifications/roots/list_changed') this.hub.upstream.notify(n.method, n.params);
+  }
+
+  close(): void {
+    this.hub.remove(this);
+  }
+}
+
+/** Creates pass-through handlers; one hub per upstream, dropped when its last session ends. */
+export class PassthroughFactory implements SessionHandlerFactory {
+  readonly #hubs = new Map<Upstream, UpstreamHub>();
+
+  constructor(private readonly servers: () => UpstreamSource | undefined) {}
+
+  #upstream(target: SessionTarget, identity: ClientIdentity): Upstream | undefined {
+    if (target.kind !== 'server' || target.teamId !== identity.teamId) return undefined;
+    return this.servers()?.get(target.teamId, target.serverSlug, identity.userId);
+  }
+
+  exists(target: SessionTarget, identity: ClientIdentity): boolean {
+    return this.#upstream(target, identity) !== undefined;
+  }
+
+  create(target: SessionTarget, identity: ClientIdentity, outbound: SessionOutbound): McpSessionHandler {
+    const upstream = this.#upstream(target, identity);
+    if (upstream === undefined) throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown MCP server: ${target.kind === 'server' ? target.serverSlug : target.kind}`);
+    let hub = this.#hubs.get(upstream);
+    if (hub === undefined) {
+      const created = new UpstreamHub(upstream, () => this.#hubs.delete(upstream));
+      this.#hubs.set(upstream, created);
+      hub = created;
+    }
+    return new PassthroughHandler(hub, outbound);
+  }
+}

@@ -1,0 +1,31 @@
+import fp from 'fastify-plugin';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { SessionTarget } from '../mcp/session-contract';
+import { identityOf } from '../transports/deps';
+import { transportContext } from '../transports/route-context';
+import { handleDelete, handleGet, handlePost } from '../transports/streamable-http';
+
+const teamTarget = (req: FastifyRequest): SessionTarget => ({ kind: 'team', teamId: identityOf(req).teamId });
+const serverTarget = (req: FastifyRequest): SessionTarget => ({
+  kind: 'server',
+  teamId: identityOf(req).teamId,
+  serverSlug: (req.params as { slug: string }).slug
+});
+
+const HEADERS_DOC = 'Headers: Mcp-Session-Id (after initialize), MCP-Protocol-Version, Accept: application/json, text/event-stream; Last-Event-ID on GET to resume.';
+const slugParams = { type: 'object', required: ['slug'], properties: { slug: { type: 'string', description: 'server_slug of one of the team\'s servers' } } } as const;
+
+// Streamable HTTP: the team endpoint (/mcp) and one server passed through (/servers/:slug/mcp).
+export default fp(async (app: FastifyInstance) => {
+  const { deps, onRequest } = transportContext(app);
+  const endpoints: Array<{ url: string; target: (req: FastifyRequest) => SessionTarget; what: string; params?: typeof slugParams }> = [
+    { url: '/mcp', target: teamTarget, what: 'team endpoint: every server of the caller\'s team, tools named <server_slug>__<tool>' },
+    { url: '/servers/:slug/mcp', target: serverTarget, what: 'one server of the caller\'s team, passed through unrenamed', params: slugParams }
+  ];
+  for (const e of endpoints) {
+    const schema = (summary: string) => ({ summary: `${summary} (${e.what})`, description: HEADERS_DOC, tags: ['mcp'], security: [{ bearerAuth: [] }], ...(e.params ? { params: e.params } : {}) });
+    app.post(e.url, { onRequest, schema: schema('MCP Streamable HTTP: JSON-RPC message') }, (req, reply) => handlePost(deps, req, reply, e.target(req)));
+    app.get(e.url, { onRequest, schema: schema('MCP Streamable HTTP: server-to-client SSE stream, or resume one with Last-Event-ID') }, (req, reply) => handleGet(deps, req, reply, e.target(req)));
+    app.delete(e.url, { onRequest, schema: schema('MCP Streamable HTTP: end the session') }, (req, reply) => handleDelete(deps, req, reply, e.target(req)));
+  }
+}, { name: 'mcp-routes', encapsulate: true, dependencies: ['config', 'auth', 'transports', 'session-handlers'] });

@@ -1,0 +1,41 @@
+// Bounded per-session record of SSE events, for GET + Last-Event-ID replay.
+// Ids are `<stream>-<seq>`: seq is unique across the session's streams, the prefix names the stream.
+interface Entry {
+  streamNo: number;
+  seq: number;
+  data: string;
+}
+
+export interface EventPosition {
+  streamNo: number;
+  seq: number;
+}
+
+export class EventLog {
+  #entries: Entry[] = [];
+  #seq = 0;
+
+  constructor(private readonly max: number) {}
+
+  /** Records one event and returns its SSE id. */
+  append(streamNo: number, data: string): string {
+    const seq = ++this.#seq;
+    this.#entries.push({ streamNo, seq, data });
+    if (this.#entries.length > this.max) this.#entries.shift();
+    return `${streamNo}-${seq}`;
+  }
+
+  static parse(id: string): EventPosition | undefined {
+    const m = /^(\d{1,9})-(\d{1,15})$/.exec(id);
+    return m ? { streamNo: Number(m[1]), seq: Number(m[2]) } : undefined;
+  }
+
+  /** Events of one stream after `seq`, in order, with their ids. */
+  since(pos: EventPosition): Array<{ id: string; data: string }> {
+    const out: Array<{ id: string; data: string }> = [];
+    for (const e of this.#entries) {
+      if (e.streamNo === pos.streamNo && e.seq > pos.seq) out.push({ id: `${e.streamNo}-${e.seq}`, data: e.data });
+    }
+    return out;
+  }
+}

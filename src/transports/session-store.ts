@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { ClientIdentity, SessionTarget } from '../mcp/session-contract';
+import { McpSession, targetKey, type TransportKind } from './session';
+
+export interface SessionInfo {
+  sessionId: string;
+  teamId: string;
+  userId?: string;
+  clientId?: string;
+  target: SessionTarget;
+  transport: TransportKind;
+}
+
+export interface SessionStoreEvents {
+  connect: [info: SessionInfo];
+  disconnect: [info: SessionInfo & { reason: string; durationMs: number }];
+}
+
+export interface SessionStoreOptions {
+  idleTimeoutMs: number;
+  maxSessions: number;
+  maxSessionsPerTeam: number;
+  replayEvents: number;
+  clientRequestTimeoutMs: number;
+}
+
+/** Why a session cannot be created: the caller answers 503 with Retry-After. */
+export class SessionLimitError extends Error {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super(message);
+    this.name = 'SessionLimitError';
+  }
+}
+
+function info(s: McpSession): SessionInfo {
+  return { sessionId: s.id, teamId: s.identity.teamId, userId: s.identity.userId, clientId: s.identity.clientId, target: s.target, transport: s.transport };
+}
+
+/** All client sessions of the satellite; owned by the transports plugin (app.sessions). */
+export class SessionStore extends EventEmitter<SessionStoreEvents> {
+  readonly #sessions = new Map<string, McpSession>();
+  readonly #perTeam = new Map<string, number>();
+
+  constructor(private readonly opts: SessionStoreOptions) {
+    super();
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  countForTeam(teamId: string): number {
+    return this.#perTeam.get(teamId) ?? 0;
+  }
+
+  /** A new session with a fresh id (32 random bytes, base64url); throws SessionLimitError past the caps. */
+  create(identity: ClientIdentity, target: SessionTarget, transport: TransportKind): McpSession {
+    const retryAfter = Math.min(60, Math.max(1, Math.ceil(this.opts.idleTimeoutMs / 1000)));
+    if (this.#sessions.size >= this.opts.maxSessions) throw new SessionLimitError('Too many sessions on this satellite', retryAfter);
+    if (this.countForTeam(identity.teamId) >= this.opts.maxSessionsPerTeam) throw new SessionLimitError('Too many sessions for this team', retryAfter);
+    const session = new McpSession({
+      id: randomBytes(32).toString('base64url'),
+      identity,
+      target,
+      transport,
+      replayEvents: transport === 'streamable-http' ? this.opts.replayEvents : 0,
+      clientRequestTimeoutMs: this.opts.clientRequestTimeoutMs
+    });
+    this.#sessions.set(session.id, session);
+    this.#perTeam.set(identity.teamId, this.countForTeam(identity.teamId) + 1);
+    return session;
+  }
+
+  /** Announces a session that completed its handshake (or opened its legacy stream). */
+  announce(session: McpSession): void {
+    this.emit('connect', info(session));
+  }
+
+  /**
+   * The session with this id, only when it belongs to the same team, user and target;
+   * anything else looks exactly like an unknown id (404), never like someone else's session.
+   */
+  get(id: string, identity: ClientIdentity, target: SessionTarget): McpSession | undefined {
+    const s = this.#sessions.get(id);
+    if (s === undefined || s.closed) return undefined;
+    if (s.identity.teamId !== identity.teamId || s.identity.userId !== identity.userId) return undefined;
+    if (targetKey(s.target) !== targetKey(target)) return undefined;
+    return s;
+  }
+
+  /** Ends and forgets a session; `announced` sessions get a disconnect event. */
+  delete(session: McpSession, reason: string): void {
+    if (this.#sessions.get(session.id) !== session) return;
+    this.#sessions.delete(session.id);
+    const n = this.countForTeam(session.identity.teamId) - 1;
+    if (n > 0) this.#perTeam.set(session.identity.teamId, n);
+    else this.#perTeam.delete(session.identity.teamId);
+    const wasInitialized = session.initializeDone;
+    session.close(reason);
+    if (wasInitialized || session.transport === 'sse') {
+      this.emit('disconnect', { ...info(session), reason, durationMs: Date.now() - session.createdAt });
+    }
+  }
+
+  /** Expires idle sessions (no request and no open stream for idleTimeout); returns how many. */
+  sweep(now = Date.now()): number {
+    const cutoff = now - this.opts.idleTimeoutMs;
+    let n = 0;
+    for (const s of [...this.#sessions.values()]) {
+      if (s.inflight.size > 0 || s.hasOpenStream) {
+        s.touch(now);
+        continue;
+      }
+      if (s.lastActivity <= cutoff) {
+        this.delete(s, 'idle timeout');
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Writes an SSE comment on every open stream so idle proxies keep them. */
+  keepAlive(): void {
+    for (const s of this.#sessions.values()) {
+      s.standalone.keepAlive();
+      for (const st of s.streams.values()) st.keepAlive();
+    }
+  }
+
+  closeAll(reason: string): void {
+    for (const s of [...this.#sessions.values()]) this.delete(s, reason);
+  }
+}
