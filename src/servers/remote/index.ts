@@ -1,5 +1,7 @@
 // Factory the ServerRegistry calls for `transport_type` http and sse.
 import type { McpServerConfig } from '../../config/server-config';
+import type { ServerEventEmitter } from '../events';
+import type { UpstreamFactory } from '../managed';
 import { VERSION } from '../../version';
 import { HttpEndpoint } from './http-endpoint';
 import { RemoteUpstream, type Log } from './remote-upstream';
@@ -12,14 +14,20 @@ export interface RemoteUpstreamDeps {
   log: Log;
   /** MCP_REQUEST_TIMEOUT_MS; the server's own `timeout` wins. */
   defaultTimeoutMs: number;
+  events?: ServerEventEmitter;
+}
+
+/** The ServerRegistry's `remoteFactory`: `remoteUpstreamFactory(env.process.requestTimeoutMs)`. */
+export function remoteUpstreamFactory(defaultTimeoutMs: number): UpstreamFactory {
+  return (config, ctx) => createRemoteUpstream(config, { log: ctx.log, events: ctx.events, defaultTimeoutMs });
 }
 
 export function createRemoteUpstream(config: McpServerConfig, deps: RemoteUpstreamDeps): RemoteUpstream {
   if (config.transport_type === 'stdio' || !config.url) throw new Error(`server ${config.server_slug} is not a remote server`);
   const http = new HttpEndpoint(config, `satellite/${VERSION}`);
   const options = {
-    teamId: config.team_id,
-    serverSlug: config.server_slug,
+    config,
+    ...(deps.events ? { events: deps.events } : {}),
     timeoutMs: config.timeout ?? deps.defaultTimeoutMs,
     clientInfo: { name: 'satellite', version: VERSION },
     log: deps.log

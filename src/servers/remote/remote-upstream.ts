@@ -4,7 +4,10 @@
 import type { BaseLogger } from 'pino';
 import { ErrorCode, JsonRpcError, errorResponse, successResponse, type JsonObject, type JsonRpcId, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../../mcp/jsonrpc';
 import { LATEST_PROTOCOL_VERSION, isSupportedProtocolVersion } from '../../mcp/protocol';
-import type { ServerStatus, Upstream, UpstreamCallOptions, UpstreamListener } from '../upstream';
+import type { McpServerConfig } from '../../config/server-config';
+import type { ServerEventEmitter, ServerRef } from '../events';
+import type { ManagedUpstream, ServerSnapshot } from '../managed';
+import type { ServerStatus, UpstreamCallOptions, UpstreamListener } from '../upstream';
 import type { RemoteConnection } from './connection';
 import { protocolError, SessionExpiredError, TransportError, timeoutError } from './errors';
 
@@ -23,16 +26,21 @@ interface PendingCall {
 }
 
 export interface RemoteUpstreamOptions {
-  teamId: string;
-  serverSlug: string;
+  config: McpServerConfig;
   timeoutMs: number;
+  /** Lifecycle events (status_changed) for the event system. */
+  events?: ServerEventEmitter;
   clientInfo: { name: string; version: string };
   log: Log;
 }
 
-export class RemoteUpstream implements Upstream {
+export class RemoteUpstream implements ManagedUpstream {
   readonly teamId: string;
   readonly serverSlug: string;
+  readonly config: McpServerConfig;
+  readonly #ref: ServerRef;
+  #sessions = 0;
+  #lastActivity: number | undefined;
   #status: ServerStatus = 'starting';
   #init: JsonObject | undefined;
   #lastError: JsonRpcError | undefined;
@@ -51,8 +59,13 @@ export class RemoteUpstream implements Upstream {
     connect: (events: RemoteUpstream) => RemoteConnection,
     private readonly release: () => Promise<void> = async () => undefined
   ) {
-    this.teamId = opts.teamId;
-    this.serverSlug = opts.serverSlug;
+    this.config = opts.config;
+    this.teamId = opts.config.team_id;
+    this.serverSlug = opts.config.server_slug;
+    this.#ref = {
+      installationId: opts.config.installation_id, installationName: opts.config.installation_name, teamId: this.teamId,
+      serverSlug: this.serverSlug, ...(opts.config.user_id !== undefined ? { userId: opts.config.user_id } : {})
+    };
     this.#conn = connect(this);
   }
 
@@ -90,6 +103,7 @@ export class RemoteUpstream implements Upstream {
 
   async request(method: string, params: JsonObject | undefined, options: UpstreamCallOptions = {}): Promise<JsonObject> {
     await this.ensureReady();
+    this.#lastActivity = Date.now();
     const generation = this.#generation;
     try {
       return await this.#call(method, params, options);
@@ -107,6 +121,40 @@ export class RemoteUpstream implements Upstream {
     if (this.#status !== 'online') return;
     const n: JsonRpcNotification = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params };
     this.#conn.send(n, {}).catch((err) => this.opts.log.debug({ err, method }, 'notification to remote server failed'));
+  }
+
+  /** Eager start: a failure shows in status, never thrown. */
+  async start(): Promise<void> {
+    await this.ensureReady().catch(() => undefined);
+  }
+
+  /** Ends the session; the next call opens a new one. */
+  async stop(): Promise<void> {
+    this.#rejectAll(new JsonRpcError(ErrorCode.ConnectionClosed, `Server '${this.serverSlug}' was stopped.`));
+    await this.#conn.close();
+    this.#setStatus('stopped');
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    this.#lastError = undefined;
+    await this.start();
+  }
+
+  /** Remote servers cost nothing while idle: they never go dormant. */
+  checkDormancy(): boolean {
+    return false;
+  }
+
+  snapshot(): ServerSnapshot {
+    const c = this.config;
+    return {
+      teamId: this.teamId, serverSlug: this.serverSlug, ...(c.user_id !== undefined ? { userId: c.user_id } : {}),
+      installationId: c.installation_id, installationName: c.installation_name, transport: c.transport_type, status: this.#status,
+      restarts: Math.max(0, this.#sessions - 1), crashCount: 0,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(this.#lastActivity ? { lastActivityAt: new Date(this.#lastActivity).toISOString() } : {})
+    };
   }
 
   async close(): Promise<void> {
@@ -160,6 +208,7 @@ export class RemoteUpstream implements Upstream {
       await this.#conn.send({ jsonrpc: '2.0', method: 'notifications/initialized' }, { timeoutMs: this.opts.timeoutMs });
       this.#init = result;
       this.#lastError = undefined;
+      this.#sessions++;
       this.#setStatus('online');
       this.opts.log.info({ server: this.serverSlug, protocolVersion: version }, 'remote MCP server online');
     } catch (err) {
@@ -264,7 +313,10 @@ export class RemoteUpstream implements Upstream {
 
   #setStatus(status: ServerStatus): void {
     if (this.#status === status) return;
+    const previous = this.#status;
     this.#status = status;
+    const message = status === 'error' ? this.#lastError?.message : undefined;
+    this.opts.events?.emit('status_changed', { ...this.#ref, status, previous, ...(message ? { message } : {}) });
     for (const l of this.#listeners) l.onStatus?.(status);
   }
 }

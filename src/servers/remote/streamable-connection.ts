@@ -20,6 +20,7 @@ export class StreamableConnection implements RemoteConnection {
   constructor(private readonly slug: string, private readonly http: HttpEndpoint, private readonly events: ConnectionEvents) {}
 
   async open(): Promise<void> {
+    this.#closed = false;
     this.#getAbort?.abort();
     this.#sessionId = undefined;
     this.#protocolVersion = undefined;
