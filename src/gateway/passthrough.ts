@@ -155,7 +155,10 @@ export class PassthroughFactory implements SessionHandlerFactory {
 
   #upstream(target: SessionTarget, identity: ClientIdentity): Upstream | undefined {
     if (target.kind !== 'server' || target.teamId !== identity.teamId) return undefined;
-    return this.servers()?.get(target.teamId, target.serverSlug, identity.userId);
+    const servers = this.servers();
+    // The user's own instance of the server first, else the team's shared one.
+    return (identity.userId === undefined ? undefined : servers?.get(target.teamId, target.serverSlug, identity.userId))
+      ?? servers?.get(target.teamId, target.serverSlug);
   }
 
   exists(target: SessionTarget, identity: ClientIdentity): boolean {

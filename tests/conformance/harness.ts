@@ -1,0 +1,27 @@
+// Starts the satellite in-process with the conformance fixture as a stdio server of the
+// anonymous loopback team, for the official suite and the Inspector CLI to talk to.
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app';
+import serversPlugin from '../../src/plugins/servers';
+import { testConfig } from '../helpers/config';
+
+export const FIXTURE = fileURLToPath(new URL('../fixtures/conformance-fixture.mjs', import.meta.url));
+export const SLUG = 'conformance';
+
+export async function startConformanceApp(env: Record<string, string> = {}): Promise<{ app: FastifyInstance; base: string }> {
+  const app = await buildApp(testConfig(env, {
+    teams: { 'team-c': { slug: 'conf' } },
+    anonymous: { team_id: 'team-c', user_id: 'tester' },
+    mcp_servers: {
+      conformance: {
+        installation_id: 'inst-conf', team_id: 'team-c', team_slug: 'conf', server_slug: SLUG,
+        installation_name: 'conformance', transport_type: 'stdio', command: 'node', args: [FIXTURE], enabled: true
+      }
+    }
+  }));
+  // Until src/app.ts registers the server registry itself.
+  if (!app.hasDecorator('servers')) await app.register(serversPlugin);
+  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  return { app, base };
+}
