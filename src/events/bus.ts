@@ -7,6 +7,8 @@ export type EventListener<T extends EventType = EventType> = (event: SatelliteEv
 /** Where emitted events go besides local subscribers (the durable queue in backend mode). */
 export interface EventSink {
   readonly lastSeq: number;
+  /** Events not yet delivered. */
+  readonly size: number;
   push(event: SatelliteEvent): void;
 }
 

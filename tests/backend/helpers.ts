@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app';
 import type { StandaloneConfig } from '../../src/config/standalone';
 import { testConfig } from '../helpers/config';
-import type { FakeBackend } from '../fake-backend/server';
+import { FakeBackend } from '../fake-backend/server';
 
 export const SAT_NAME = 'satellite-test-01';
 let tokenCounter = 0;
@@ -64,4 +64,27 @@ export function stdioServer(id: string, team: string, slug: string, extra: Recor
     enabled: true,
     ...extra
   };
+}
+
+/** A running fake backend and a temp directory for one test; the app slot is closed afterwards too. */
+export async function withBackend(fn: (ctx: { fake: FakeBackend; dir: string; apps: FastifyInstance[] }) => Promise<void>): Promise<void> {
+  const fake = new FakeBackend();
+  await fake.start();
+  const tmp = tempDir();
+  const apps: FastifyInstance[] = [];
+  try {
+    await fn({ fake, dir: tmp.dir, apps });
+  } finally {
+    for (const app of apps) await app.close();
+    await fake.stop();
+    tmp.cleanup();
+  }
+}
+
+/** A started satellite whose info-level log lines are captured. */
+export async function startWithLogs(env: Record<string, string>): Promise<{ app: FastifyInstance; lines: string[]; base: string }> {
+  const lines: string[] = [];
+  const app = await buildApp(testConfig({ ...env, LOG_LEVEL: 'info' }), { logStream: { write: (l: string) => void lines.push(l) } });
+  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  return { app, lines, base };
 }

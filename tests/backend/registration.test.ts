@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { VERSION } from '../../src/version';
 import { FakeBackend } from '../fake-backend/server';
-import { backendEnv, newToken, SAT_NAME, startSatellite, stdioServer, tempDir, waitFor } from './helpers';
+import { backendEnv, newToken, SAT_NAME, startSatellite, startWithLogs, stdioServer, tempDir, waitFor, withBackend } from './helpers';
 
 describe('registration and credentials', () => {
   const fake = new FakeBackend();
@@ -72,19 +72,15 @@ describe('registration and credentials', () => {
   });
 
   it('keeps retrying with a clear log when the registration token is refused', async () => {
-    const lines: string[] = [];
-    const { buildApp } = await import('../../src/app');
-    const { testConfig } = await import('../helpers/config');
     const t2 = tempDir();
     try {
-      app = await buildApp(testConfig({ ...backendEnv(fake, t2.dir, 'deploystack_satellite_global_never-issued-token'), LOG_LEVEL: 'info' }), {
-        logStream: { write: (l: string) => void lines.push(l) }
-      });
-      await app.listen({ port: 0, host: '127.0.0.1' });
+      const started = await startWithLogs(backendEnv(fake, t2.dir, 'deploystack_satellite_global_never-issued-token'));
+      const { lines, base } = started;
+      app = started.app;
       await waitFor('refusal log', () => lines.some((l) => l.includes('invalid_registration_token')));
       expect(app.backend!.state).toBe('connecting');
       expect(lines.join('\n')).not.toContain('never-issued-token');
-      const res = await fetch(`http://127.0.0.1:${(app.server.address() as { port: number }).port}/`);
+      const res = await fetch(`${base}/`);
       expect(res.status).toBe(200);
     } finally {
       t2.cleanup();
@@ -94,39 +90,29 @@ describe('registration and credentials', () => {
 
 describe('backend down at start', () => {
   it('serves the persisted configuration, retries, and connects when the backend comes up', async () => {
-    const fake = new FakeBackend();
-    await fake.start();
-    const tmp = tempDir();
-    let app: FastifyInstance | undefined;
-    try {
-      fake.config = { mcp_servers: { a: stdioServer('i-1', 'team-a', 'alpha') } };
-      app = await startSatellite(backendEnv(fake, tmp.dir, newToken(fake)));
-      await waitFor('first config', () => Object.keys(app!.configStore.current.mcp_servers).length === 1);
-      await app.close();
-      app = undefined;
+    await withBackend(async ({ fake, dir, apps }) => {
+      let app: FastifyInstance | undefined;
+      const track = (a: FastifyInstance) => (apps.push(a), a);
+    fake.config = { mcp_servers: { a: stdioServer('i-1', 'team-a', 'alpha') } };
+    app = track(await startSatellite(backendEnv(fake, dir, newToken(fake))));
+    await waitFor('first config', () => Object.keys(app!.configStore.current.mcp_servers).length === 1);
+    await app.close();
+    app = undefined;
 
-      await fake.stop();
-      fake.config = { mcp_servers: { a: stdioServer('i-1', 'team-a', 'alpha'), b: stdioServer('i-2', 'team-b', 'beta') } };
-      const lines: string[] = [];
-      const { buildApp } = await import('../../src/app');
-      const { testConfig } = await import('../helpers/config');
-      app = await buildApp(testConfig({ ...backendEnv(fake, tmp.dir, 'deploystack_satellite_global_unused-token'), LOG_LEVEL: 'info' }), {
-        logStream: { write: (l: string) => void lines.push(l) }
-      });
-      const base = await app.listen({ port: 0, host: '127.0.0.1' });
-      // Serving at once, with the configuration of the previous run.
-      expect((await fetch(`${base}/`)).status).toBe(200);
-      expect(Object.keys(app.configStore.current.mcp_servers)).toEqual(['a']);
-      expect(app.configStore.current.teams['team-a']).toEqual({ slug: 'team-a-slug' });
-      await waitFor('two failed attempts', () => lines.filter((l) => l.includes('backend not reachable')).length >= 2);
-      expect(app.backend!.state).toBe('connecting');
-      await fake.start();
-      await waitFor('connection after the backend came up', () => app!.backend?.state === 'connected', 8_000);
-      await waitFor('new config', () => Object.keys(app!.configStore.current.mcp_servers).length === 2);
-    } finally {
-      await app?.close();
-      await fake.stop();
-      tmp.cleanup();
-    }
+    await fake.stop();
+    fake.config = { mcp_servers: { a: stdioServer('i-1', 'team-a', 'alpha'), b: stdioServer('i-2', 'team-b', 'beta') } };
+    const started = await startWithLogs(backendEnv(fake, dir, 'deploystack_satellite_global_unused-token'));
+    const { lines, base } = started;
+    app = track(started.app);
+    // Serving at once, with the configuration of the previous run.
+    expect((await fetch(`${base}/`)).status).toBe(200);
+    expect(Object.keys(app.configStore.current.mcp_servers)).toEqual(['a']);
+    expect(app.configStore.current.teams['team-a']).toEqual({ slug: 'team-a-slug' });
+    await waitFor('two failed attempts', () => lines.filter((l) => l.includes('backend not reachable')).length >= 2);
+    expect(app.backend!.state).toBe('connecting');
+    await fake.start();
+    await waitFor('connection after the backend came up', () => app!.backend?.state === 'connected', 8_000);
+    await waitFor('new config', () => Object.keys(app!.configStore.current.mcp_servers).length === 2);
+    });
   });
 });
