@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { REDACT_PATHS } from '../logging/redaction';
 import { RotatingFile } from './rotating-file';
-import { describeArguments, sanitizeFields } from './sanitize';
+import { describeArguments, hashId, sanitizeFields } from './sanitize';
 import type { AuditAction, AuditActions } from './types';
 
 export interface AuditLogOptions {
@@ -32,7 +32,8 @@ export class AuditLog {
         base: undefined,
         messageKey: 'message',
         timestamp: pino.stdTimeFunctions.isoTime,
-        formatters: { level: () => ({}) },
+        // No numeric level: every record is an audit record.
+        formatters: { level: () => ({ type: 'audit' }) },
         redact: { paths: REDACT_PATHS, censor: '[Redacted]' }
       },
       { write: (line: string) => file.write(line) }
@@ -43,19 +44,14 @@ export class AuditLog {
     return this.#file.path;
   }
 
-  record<A extends AuditAction>(action: A, fields: AuditActions[A]): void;
-  /** The single-object form `{ type, ...fields }` (what src/auth sends); sanitised the same way. */
-  record(entry: { type: AuditAction } & Record<string, unknown>): void;
-  record(actionOrEntry: AuditAction | ({ type: AuditAction } & Record<string, unknown>), maybeFields?: object): void {
-    const { type, ...entryFields } = typeof actionOrEntry === 'string' ? { type: actionOrEntry } : actionOrEntry;
-    const action = type;
-    const fields = typeof actionOrEntry === 'string' ? (maybeFields ?? {}) : entryFields;
+  record<A extends AuditAction>(action: A, fields: AuditActions[A]): void {
     if (this.#file.closed) {
       this.appLog.warn({ action }, 'audit record after close: dropped');
       return;
     }
     const { arguments: args, ...rest } = fields as Record<string, unknown>;
     const record: Record<string, unknown> = { action, ...sanitizeFields(rest) };
+    if (typeof record.session === 'string') record.session = hashId(record.session);
     if (action === 'tool.called') Object.assign(record, describeArguments(args, this.#hashKey));
     try {
       this.#logger.info(record);

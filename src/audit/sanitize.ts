@@ -1,5 +1,4 @@
-import { createHmac } from 'node:crypto';
-import { redactUrl } from '../logging/redaction';
+import { createHash, createHmac } from 'node:crypto';
 
 const SECRET_KEY = /token|secret|password|passwd|authorization|cookie|api_?key|credential|^env$|^headers$/i;
 const MAX_STRING = 500;
@@ -35,6 +34,15 @@ export function sanitizeFields(fields: Record<string, unknown>): Record<string, 
   return out;
 }
 
+// Query parameters whose name suggests a credential, and bearer tokens, inside free text.
+const SECRET_QUERY = /([?&][^=&#\s]*(?:token|key|secret|password|session|sig|auth)[^=&#\s]*=)[^&#\s]*/gi;
+const BEARER = /\b(Bearer)\s+[^\s,;"]+/gi;
+
 function cleanString(s: string): string {
-  return redactUrl(s).replace(/\b(Bearer)\s+\S+/gi, '$1 [Redacted]').slice(0, MAX_STRING);
+  return s.replace(SECRET_QUERY, '$1[Redacted]').replace(BEARER, '$1 [Redacted]').slice(0, MAX_STRING);
+}
+
+/** A stable stand-in for an id that is itself a credential (session ids): correlates, cannot be replayed. */
+export function hashId(id: string): string {
+  return `sha256:${createHash('sha256').update(id).digest('hex').slice(0, 16)}`;
 }

@@ -37,7 +37,7 @@ export class SatelliteMetrics {
     this.#httpRequests = new Counter({ name: 'satellite_http_requests_total', help: 'HTTP requests by route pattern and status', labelNames: ['method', 'route', 'status_code'], registers });
     this.#httpDuration = new Histogram({ name: 'satellite_http_request_duration_seconds', help: 'HTTP response time by route pattern', labelNames: ['method', 'route'], buckets: HTTP_BUCKETS, registers });
     this.#toolCalls = new Histogram({ name: 'satellite_tool_call_duration_seconds', help: 'tools/call latency by team and server', labelNames: ['team', 'server', 'outcome'], buckets: TOOL_BUCKETS, registers });
-    this.#restarts = new Counter({ name: 'satellite_process_restarts_total', help: 'stdio server restarts after a crash', labelNames: ['team', 'server'], registers });
+    this.#restarts = new Counter({ name: 'satellite_process_restarts_total', help: 'server restarts (after a crash, by command or on a config change)', labelNames: ['team', 'server'], registers });
     this.#jobRuns = new Counter({ name: 'satellite_job_runs_total', help: 'background job runs by outcome (skipped: the previous run was still going)', labelNames: ['job', 'outcome'], registers });
     this.#jobFailures = new Counter({ name: 'satellite_job_failures_total', help: 'background job runs that failed or timed out', labelNames: ['job'], registers });
     const providers = this.#providers;

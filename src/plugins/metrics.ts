@@ -8,9 +8,12 @@ declare module 'fastify' {
   }
 }
 
-/** What the process gauge reads when the server registry exists and nobody provided one. */
-interface ServerListSource {
-  list(teamId?: string): Array<{ status: string }>;
+/** What the gauges read of other components when they are present (structural: no hard dependency). */
+interface SessionCounter {
+  size: number;
+}
+interface EventQueue {
+  sink?: { size?: number };
 }
 
 export interface MetricsPluginOptions {
@@ -28,12 +31,20 @@ export default fp(async (app: FastifyInstance, opts: MetricsPluginOptions) => {
     metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
   });
 
+  // Components that exist in this build feed the scrape-time gauges unless they provided their own.
   app.addHook('onReady', async () => {
-    if (!metrics.hasProvider('processStatuses') && app.hasDecorator('servers')) {
-      const servers = app.getDecorator<Partial<ServerListSource>>('servers');
-      if (typeof servers.list === 'function') {
-        metrics.provide({ processStatuses: () => servers.list!().map((s) => s.status) });
-      }
+    if (app.hasDecorator('servers')) {
+      const servers = app.servers;
+      if (!metrics.hasProvider('processStatuses')) metrics.provide({ processStatuses: () => servers.list().map((s) => s.status) });
+      servers.events.on('restarted', (e) => metrics.recordRestart(e.teamId, e.serverSlug));
+    }
+    if (app.hasDecorator('sessions') && !metrics.hasProvider('sessions')) {
+      const sessions = app.getDecorator<SessionCounter>('sessions');
+      metrics.provide({ sessions: () => sessions.size });
+    }
+    if (app.hasDecorator('events') && !metrics.hasProvider('eventQueueDepth')) {
+      const sink = app.getDecorator<EventQueue>('events').sink;
+      if (typeof sink?.size === 'number') metrics.provide({ eventQueueDepth: () => sink.size ?? 0 });
     }
   });
 }, { name: 'metrics' });

@@ -9,11 +9,12 @@ export interface ReadinessResult {
   checks: Array<{ name: string; ok: boolean; reason?: string }>;
 }
 
-const CHECK_TIMEOUT_MS = 2_000;
 
 /** Named readiness conditions other components add (the backend link adds `backend`). */
 export class Readiness {
   readonly #checks = new Map<string, ReadinessCheck>();
+
+  constructor(private readonly checkTimeoutMs = 2_000) {}
 
   add(name: string, check: ReadinessCheck): void {
     this.#checks.set(name, check);
@@ -25,16 +26,16 @@ export class Readiness {
 
   async evaluate(): Promise<ReadinessResult> {
     const checks = await Promise.all([...this.#checks].map(async ([name, check]) => {
-      const reason = await runBounded(check);
+      const reason = await runBounded(check, this.checkTimeoutMs);
       return reason === undefined ? { name, ok: true } : { name, ok: false, reason };
     }));
     return { ready: checks.every((c) => c.ok), checks };
   }
 }
 
-async function runBounded(check: ReadinessCheck): Promise<string | undefined> {
+async function runBounded(check: ReadinessCheck, timeoutMs: number): Promise<string | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`check did not answer within ${CHECK_TIMEOUT_MS} ms`), CHECK_TIMEOUT_MS)));
+  const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`check did not answer within ${timeoutMs} ms`), timeoutMs)));
   try {
     return await Promise.race([Promise.resolve().then(check), timeout]);
   } catch (err) {
@@ -52,8 +53,8 @@ declare module 'fastify' {
 
 // The config check is always present; in backend mode the daemon is not ready until the backend
 // link registers a `backend` check that passes (a missing link is a reason in itself).
-export default fp(async (app: FastifyInstance) => {
-  const readiness = new Readiness();
+export default fp(async (app: FastifyInstance, opts: { checkTimeoutMs?: number }) => {
+  const readiness = new Readiness(opts.checkTimeoutMs);
   readiness.add('config', () => (app.configStore.current ? undefined : 'configuration not loaded'));
   app.decorate('readiness', readiness);
   app.addHook('onReady', async () => {

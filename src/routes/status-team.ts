@@ -1,21 +1,6 @@
 import type { StandaloneConfig } from '../config/standalone';
 import type { ClientIdentity } from '../mcp/session-contract';
-
-/**
- * What the status route reads of a running server (the registry's `list(teamId)` snapshots).
- * Only these fields are read; nothing else of a snapshot can reach a response.
- */
-export interface ServerSnapshot {
-  teamId: string;
-  serverSlug: string;
-  userId?: string;
-  status: string;
-  pid?: number;
-  /** Epoch milliseconds of the current process start. */
-  startedAt?: number;
-  restarts?: number;
-  toolsCount?: number;
-}
+import type { ServerSnapshot } from '../servers/managed';
 
 export interface TeamServerStatus {
   slug: string;
@@ -32,10 +17,11 @@ export interface TeamServerStatus {
 const visibleTo = (identity: ClientIdentity, owner: { userId?: string }) => owner.userId === undefined || owner.userId === identity.userId;
 
 /**
- * The caller's team's servers: the configured ones, with the live state of those running. Built
+ * The caller's team's servers: the configured ones, with the live state the registry reports
+ * (`app.servers.list(teamId)`). Built
  * field by field (never spread) so commands, args, env, headers and URLs cannot leak.
  */
-export function teamServers(config: StandaloneConfig, identity: ClientIdentity, snapshots: readonly ServerSnapshot[], now: number): TeamServerStatus[] {
+export function teamServers(config: StandaloneConfig, identity: ClientIdentity, snapshots: readonly ServerSnapshot[]): TeamServerStatus[] {
   const live = new Map<string, ServerSnapshot>();
   for (const s of snapshots) {
     if (s.teamId === identity.teamId && visibleTo(identity, s)) live.set(s.serverSlug, s);
@@ -51,7 +37,7 @@ export function teamServers(config: StandaloneConfig, identity: ClientIdentity, 
       enabled: server.enabled,
       status: snap?.status ?? (server.enabled ? 'not_started' : 'disabled'),
       ...(snap?.pid !== undefined ? { pid: snap.pid } : {}),
-      ...(snap?.startedAt !== undefined && snap.pid !== undefined ? { uptimeSeconds: Math.max(0, Math.round((now - snap.startedAt) / 1000)) } : {}),
+      ...(snap?.uptimeSeconds !== undefined ? { uptimeSeconds: Math.round(snap.uptimeSeconds) } : {}),
       restarts: snap?.restarts ?? 0,
       ...(snap?.toolsCount !== undefined ? { toolsCount: snap.toolsCount } : {})
     });

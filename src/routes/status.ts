@@ -1,17 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientIdentity } from '../mcp/session-contract';
 import { jobsStatusSchema, readySchema, teamStatusSchema } from './status-schemas';
-import { teamServers, type ServerSnapshot } from './status-team';
+import { teamServers } from './status-team';
 
 type Authenticate = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> | void;
 
 export interface StatusRoutesOptions {
   /** The onRequest hook that sets `request.identity`; `app.authenticateMcp` when omitted. */
   authenticate?: Authenticate;
-}
-
-interface ServerListSource {
-  list(teamId?: string): ServerSnapshot[];
 }
 
 // request.identity is declared by the auth plugin; read it without redeclaring its type.
@@ -36,12 +32,12 @@ export default async function statusRoutes(app: FastifyInstance, opts: StatusRou
   app.get('/api/status/team', { schema: teamStatusSchema, onRequest: authenticate }, async (request) => {
     const identity = identityOf(request)!;
     const config = app.configStore.current;
-    const servers = app.hasDecorator('servers') ? app.getDecorator<Partial<ServerListSource>>('servers') : undefined;
-    const snapshots = typeof servers?.list === 'function' ? servers.list(identity.teamId) : [];
+    // The registry is optional (a test app, or a build without stdio servers): configured servers still show.
+    const snapshots = app.hasDecorator('servers') ? app.servers.list(identity.teamId) : [];
     const team = config.teams[identity.teamId];
     return {
       team: { id: identity.teamId, ...(team ? { slug: team.slug } : {}), ...(team?.name ? { name: team.name } : {}) },
-      servers: teamServers(config, identity, snapshots, Date.now())
+      servers: teamServers(config, identity, snapshots)
     };
   });
 

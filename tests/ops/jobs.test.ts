@@ -160,7 +160,9 @@ describe('jobs plugin', () => {
   it('reports failures to metrics and the event bus, and stops jobs on close', async () => {
     const app = Fastify();
     const events: Array<{ type: string; data: Record<string, unknown> }> = [];
-    app.decorate('events', { emit: (type: string, data: Record<string, unknown>) => events.push({ type, data }) });
+    // A recording sink in place of the event bus (only its emit is used); typed loosely on purpose.
+    const decorate = app.decorate.bind(app) as unknown as (name: string, value: unknown) => void;
+    decorate('events', { emit: (type: string, data: Record<string, unknown>) => events.push({ type, data }) });
     await app.register(configPlugin, { config: testConfig() });
     await app.register(metricsPlugin, { defaultMetrics: false });
     await app.register(jobsPlugin);
