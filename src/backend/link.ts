@@ -108,12 +108,22 @@ export class BackendLink {
     return this.#lastError;
   }
 
+  /** The current API key (for DeployStack token introspection); undefined until registered. */
+  get apiKey(): string | undefined {
+    return this.#registrar.credentials?.api_key;
+  }
+
   get satelliteId(): string | undefined {
     return this.#registrar.credentials?.satellite_id;
   }
 
   setTargets(targets: CommandTargets): void {
     this.#targets = targets;
+  }
+
+  /** Replaces some targets, keeping the others. */
+  patchTargets(targets: Partial<CommandTargets>): void {
+    this.#targets = { ...this.#targets, ...targets };
   }
 
   setProcessSource(source: ProcessSource): void {
@@ -139,6 +149,7 @@ export class BackendLink {
     if (status === 401 || status === 403 || status === 404) {
       this.#o.log.warn({ status }, 'backend rejected the heartbeat; re-registering');
       this.#registrar.forget();
+      this.#sentSatelliteUrl = false;
       this.#state = 'connecting';
       void this.connect();
       return;

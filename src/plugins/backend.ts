@@ -12,6 +12,21 @@ declare module 'fastify' {
   }
 }
 
+interface AuthHooks {
+  useBackendApiKey?(provider: () => string | undefined): void;
+  invalidateUser?(userId: string): number;
+}
+
+// The auth plugin (when registered) introspects with our API key and owns the token cache that
+// `invalidate_user_token_cache` clears; other targets are wired by whoever owns them.
+function wireAuth(app: FastifyInstance, link: BackendLink): void {
+  if (!app.hasDecorator('auth')) return;
+  const auth = app.getDecorator<AuthHooks>('auth');
+  auth.useBackendApiKey?.(() => link.apiKey);
+  const invalidate = auth.invalidateUser?.bind(auth);
+  if (invalidate) link.patchTargets({ invalidateUserTokens: (userId) => invalidate(userId) });
+}
+
 export interface BackendPluginOptions {
   targets?: CommandTargets;
   processes?: ProcessSource;
@@ -42,6 +57,7 @@ export default fp(async (app: FastifyInstance, opts: BackendPluginOptions) => {
     ownTimers: opts.ownTimers
   });
   app.decorate('backend', link);
+  wireAuth(app, link);
   app.addHook('onReady', async () => link.start());
   // Runs before the events plugin closes the journal (hooks close in reverse registration order).
   app.addHook('onClose', async () => link.stop());
