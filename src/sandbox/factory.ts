@@ -6,6 +6,7 @@ import { detectCgroups } from './cgroups';
 import type { SandboxLog } from './log';
 import { BwrapDriver } from './bwrap-driver';
 import { NoneDriver } from './none-driver';
+import { NsjailDriver } from './nsjail-driver';
 import { findOnPath } from './policy';
 import type { DriverContext } from './prepare';
 import type { SandboxDriver } from './types';
@@ -48,7 +49,7 @@ export function createSandboxDriver(env: EnvConfig, log: SandboxLog, opts: Sandb
       return new NoneDriver(ctx);
     case 'bwrap':
       return new BwrapDriver(ctx, { bwrap: binary as string, nodeModulesDir: modules });
-    default:
-      throw new ConfigError(`Sandbox driver ${name} is not available yet`);
+    case 'nsjail':
+      return new NsjailDriver(ctx, { nsjail: binary as string, nodeModulesDir: modules });
   }
 }

@@ -20,7 +20,7 @@ export class NoneDriver implements SandboxDriver {
     const env = childEnv(p.serverEnv, { PATH: [...new Set(path)].join(':'), HOME: p.hostDir, TMPDIR: tmp });
     // The child dies with the satellite even if it is SIGKILLed (no chance to reap children).
     const deathSig = this.ctx.tools.setpriv ? [this.ctx.tools.setpriv, '--pdeathsig', 'SIGKILL', '--'] : [];
-    const c = await confine(this.ctx, req, [p.command, ...p.args], deathSig);
+    const c = await confine(this.ctx, req, [p.command, ...p.args], { innerPrefix: deathSig });
     return toPlan(c, { env, cwd: join(p.hostDir, p.cwdRel), writableDir: p.hostDir });
   }
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { checkArgs, resolveCommand, sanitizeServerEnv } from './policy';
-import { prlimitOptions } from './rlimits';
+import { prlimitOptions, type RlimitChoice } from './rlimits';
 import { ensureDir, relativeCwd, writableDirFor } from './team-dir';
 import type { SandboxSpawnPlan, SandboxSpawnRequest } from './types';
 import { prepend, splitArgv, type Argv, type HostTools } from './wrappers';
@@ -47,31 +47,44 @@ export function childEnv(serverEnv: Record<string, string>, fixed: { PATH: strin
 export interface Confinement {
   argv: Argv;
   memoryEnforcement: SandboxSpawnPlan['memoryEnforcement'];
+  /** The rlimits the cgroup could not replace: a driver that sets rlimits itself (nsjail) adds these. */
+  fallback: RlimitChoice;
   attach?(pid: number): Promise<void>;
   cleanup?(): Promise<void>;
+}
+
+export interface ConfineOptions {
+  /** Wrappers that go innermost, right before the command (e.g. setpriv). */
+  innerPrefix?: readonly string[];
+  /** false when the driver applies rlimits itself. */
+  prlimit?: boolean;
 }
 
 /**
  * Wraps `argv` with limits: a cgroup (joined before exec, so nothing forks outside it) where the host
  * allows one, and prlimit for the rlimits plus the fallbacks for what the cgroup could not cover.
+ * `argv` may be a function of those fallbacks, for drivers that set rlimits themselves.
  */
-export async function confine(ctx: DriverContext, req: SandboxSpawnRequest, argv: Argv, extraPrefix: readonly string[] = []): Promise<Confinement> {
+export async function confine(
+  ctx: DriverContext,
+  req: SandboxSpawnRequest,
+  argv: Argv | ((fallback: RlimitChoice) => Argv),
+  opts: ConfineOptions = {}
+): Promise<Confinement> {
   const group: CgroupHandle | undefined = ctx.cgroups ? await ctx.cgroups.create(`${req.teamSlug}-${req.serverSlug}`, req.limits) : undefined;
-  const memoryByCgroup = group?.memory ?? false;
-  const pidsByCgroup = group?.pids ?? false;
-  let wrapped = prepend(extraPrefix, argv);
-  if (ctx.tools.prlimit) {
-    wrapped = prepend([ctx.tools.prlimit, ...prlimitOptions(req.limits, { addressSpace: !memoryByCgroup, processes: !pidsByCgroup }), '--'], wrapped);
-  }
+  const fallback: RlimitChoice = { addressSpace: !(group?.memory ?? false), processes: !(group?.pids ?? false) };
+  const usePrlimit = opts.prlimit !== false && ctx.tools.prlimit !== undefined;
+  let wrapped = prepend(opts.innerPrefix, typeof argv === 'function' ? argv(fallback) : argv);
+  if (usePrlimit) wrapped = prepend([ctx.tools.prlimit as string, ...prlimitOptions(req.limits, fallback), '--'], wrapped);
   if (group && ctx.tools.sh) wrapped = prepend(group.joinPrefix(ctx.tools.sh), wrapped);
-  const memoryEnforcement = memoryByCgroup ? 'cgroup' : ctx.tools.prlimit ? 'rlimit_as' : 'none';
-  if (!group) return { argv: wrapped, memoryEnforcement };
-  return {
-    argv: wrapped,
-    memoryEnforcement,
-    attach: (pid) => group.attach(pid),
-    cleanup: () => group.cleanup()
-  };
+  const rlimitsApplied = usePrlimit || opts.prlimit === false;
+  const memoryEnforcement = !fallback.addressSpace ? 'cgroup' : rlimitsApplied ? 'rlimit_as' : 'none';
+  const c: Confinement = { argv: wrapped, memoryEnforcement, fallback };
+  if (group) {
+    c.attach = (pid) => group.attach(pid);
+    c.cleanup = () => group.cleanup();
+  }
+  return c;
 }
 
 export function toPlan(c: Confinement, rest: Pick<SandboxSpawnPlan, 'env' | 'cwd' | 'writableDir'>): SandboxSpawnPlan {

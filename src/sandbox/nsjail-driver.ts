@@ -1,0 +1,69 @@
+import { dirname, join } from 'node:path';
+import { SANDBOX_HOME } from './bwrap-driver';
+import { hostMounts, type Mount } from './host-binds';
+import { childEnv, confine, prepareRequest, toPlan, type DriverContext } from './prepare';
+import type { RlimitChoice } from './rlimits';
+import type { Argv } from './wrappers';
+import { SandboxError, type SandboxDriver, type SandboxSpawnPlan, type SandboxSpawnRequest } from './types';
+
+export interface NsjailOptions {
+  nsjail: string;
+  nodeModulesDir?: string;
+}
+
+function pathArg(p: string): string {
+  // nsjail splits mount specs on ':'.
+  if (p.includes(':')) throw new SandboxError(`Path ${p} contains ':' and cannot be mounted by nsjail`);
+  return p;
+}
+
+function mountArgs(mounts: readonly Mount[]): string[] {
+  return mounts.flatMap((m) =>
+    m.kind === 'ro'
+      ? ['-R', m.source === m.dest ? pathArg(m.source) : `${pathArg(m.source)}:${pathArg(m.dest)}`]
+      : ['--symlink', `${pathArg(m.target)}:${pathArg(m.dest)}`]
+  );
+}
+
+/**
+ * nsjail with the original satellite's layout, minus its defects: secrets never on the command line
+ * (`-E KEY` without a value takes it from nsjail's own env, which is exactly the child's), no
+ * `--disable_no_new_privs`, and memory/process limits from a cgroup (see cgroups.ts) where the host allows.
+ * The network namespace is shared on purpose (--disable_clone_newnet): servers call remote APIs.
+ */
+export class NsjailDriver implements SandboxDriver {
+  readonly name = 'nsjail';
+
+  constructor(private readonly ctx: DriverContext, private readonly opts: NsjailOptions) {}
+
+  async plan(req: SandboxSpawnRequest): Promise<SandboxSpawnPlan> {
+    const p = await prepareRequest(this.ctx, req);
+    const mounts = hostMounts({ command: p.command, nodeModulesDir: this.opts.nodeModulesDir });
+    const path = [...new Set([dirname(p.command), dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'])].join(':');
+    const env = childEnv(p.serverEnv, { PATH: path, HOME: SANDBOX_HOME, TMPDIR: '/tmp' });
+    const l = req.limits;
+    // nsjail applies rlimits itself (and would impose its own small defaults otherwise), so no prlimit.
+    const build = (fallback: RlimitChoice): Argv => [
+      this.opts.nsjail,
+      '-Mo', '--quiet',
+      '--hostname', `mcp-${req.teamSlug}`,
+      '--cwd', join(SANDBOX_HOME, p.cwdRel),
+      '--time_limit', '0',
+      '--rlimit_as', fallback.addressSpace ? String(l.addressSpaceMb) : 'inf',
+      '--rlimit_cpu', String(l.cpuSeconds),
+      '--rlimit_fsize', String(l.maxFileSizeMb),
+      '--rlimit_nofile', String(l.maxOpenFiles),
+      '--rlimit_nproc', fallback.processes ? String(l.maxProcesses) : 'soft',
+      '--disable_clone_newnet',
+      ...mountArgs(mounts),
+      '-T', '/tmp',
+      '-B', `${pathArg(p.hostDir)}:${SANDBOX_HOME}`,
+      '-B', '/dev/null', '-B', '/dev/zero', '-R', '/dev/urandom', '-R', '/dev/random',
+      '--symlink', '/proc/self/fd:/dev/fd',
+      ...Object.keys(env).flatMap((k) => ['-E', k]),
+      '--', p.command, ...p.args
+    ];
+    const c = await confine(this.ctx, req, build, { prlimit: false });
+    return toPlan(c, { env, cwd: p.hostDir, writableDir: p.hostDir });
+  }
+}
