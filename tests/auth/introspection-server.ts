@@ -38,10 +38,10 @@ export class IntrospectionServer {
   async #answer(req: IncomingMessage): Promise<[number, unknown]> {
     let body = '';
     for await (const chunk of req) body += String(chunk);
+    if (req.url !== this.path) return [404, { error: 'not_found' }];
     const token = this.json ? (JSON.parse(body) as { token?: string }).token : new URLSearchParams(body).get('token') ?? undefined;
     this.calls.push({ authorization: req.headers.authorization, contentType: req.headers['content-type'], body, token });
     if (this.held) await new Promise<void>((r) => this.held!.push(r));
-    if (req.url !== this.path) return [404, { error: 'not_found' }];
     if (this.status !== 200) return [this.status, { error: 'server_error' }];
     const claims = token === undefined ? undefined : this.claims.get(token);
     return [200, claims ? { active: true, ...claims } : { active: false }];
