@@ -4,6 +4,7 @@ import type { DestinationStream } from 'pino';
 import type { SatelliteConfig } from './config/satellite-config';
 import { createLogger } from './logging/logger';
 import configPlugin from './plugins/config';
+import { drainConnections } from './lifecycle/signals';
 import eventsPlugin from './plugins/events';
 import backendPlugin from './plugins/backend';
 import auditPlugin from './plugins/audit';
@@ -39,6 +40,7 @@ export async function buildApp(config: SatelliteConfig, options: BuildOptions = 
   });
 
   await app.register(configPlugin, { config });
+  await app.register(drainConnections);
   await app.register(eventsPlugin);
   await app.register(auditPlugin);
   await app.register(metricsPlugin);
