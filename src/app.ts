@@ -9,6 +9,7 @@ import eventsPlugin from './plugins/events';
 import backendPlugin from './plugins/backend';
 import auditPlugin from './plugins/audit';
 import jobsPlugin from './plugins/jobs';
+import serversPlugin from './plugins/servers';
 import metricsPlugin from './plugins/metrics';
 import metricsRoutes from './routes/metrics';
 import statusRoutes from './routes/status';
@@ -46,6 +47,7 @@ export async function buildApp(config: SatelliteConfig, options: BuildOptions = 
   await app.register(metricsPlugin);
   await app.register(readinessPlugin);
   await app.register(jobsPlugin);
+  await app.register(serversPlugin);
   await app.register(swaggerPlugin);
   await app.register(corsPlugin);
   await app.register(authPlugin);

@@ -25,6 +25,11 @@ export interface ServerSnapshot {
   lastActivityAt?: string;
 }
 
+export interface ServerLogLine {
+  line: string;
+  timestamp: number;
+}
+
 export interface ManagedUpstream extends Upstream {
   readonly config: McpServerConfig;
   /** Eager start; a failure shows in `status`, it is never thrown. */
@@ -38,6 +43,8 @@ export interface ManagedUpstream extends Upstream {
   /** Goes dormant when idle long enough; true when it did. */
   checkDormancy(now: number): boolean;
   snapshot(): ServerSnapshot;
+  /** Recent output of the server (stderr of a process), redacted; absent for transports without any. */
+  logs?(): ServerLogLine[];
 }
 
 export interface UpstreamFactoryContext {

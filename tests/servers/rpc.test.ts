@@ -106,11 +106,11 @@ describe('one stdio process shared by many callers', () => {
 
   it('keeps stderr in a bounded, rate-limited ring buffer with env values redacted', async () => {
     await up().request('tools/call', { name: 'stderr', arguments: { lines: 50 } });
-    const upstream = up() as unknown as { logs(): { line: string }[] };
+    const upstream = up();
     let lines: { line: string }[] = [];
     for (let i = 0; i < 50 && lines.length < 20; i++) {
       await new Promise((r) => setTimeout(r, 20));
-      lines = upstream.logs();
+      lines = upstream.logs!();
     }
     // 20 lines per second are kept, the rest dropped.
     expect(lines).toHaveLength(20);
