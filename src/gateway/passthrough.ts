@@ -4,20 +4,12 @@
 import { ErrorCode, JsonRpcError, type JsonObject, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc';
 import type { ClientIdentity, ClientInfo, McpSessionHandler, RequestContext, SessionHandlerFactory, SessionOutbound, SessionTarget } from '../mcp/session-contract';
 import type { Upstream } from '../servers/upstream';
+import { ClientPreferences } from './passthrough-client';
 
 /** What the pass-through needs of the server registry (app.servers). */
 export interface UpstreamSource {
   get(teamId: string, serverSlug: string, userId?: string): Upstream | undefined;
 }
-
-const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
-
-/** Server→client requests and the client capability each needs. */
-const CLIENT_CAPABILITY: Record<string, string> = {
-  'sampling/createMessage': 'sampling',
-  'elicitation/create': 'elicitation',
-  'roots/list': 'roots'
-};
 
 /** Everything shared by the sessions of one upstream: its listener and ref-counted subscriptions. */
 class UpstreamHub {
@@ -37,7 +29,7 @@ class UpstreamHub {
       const subscribers = this.#subscriptions.get(String(n.params?.uri));
       for (const h of subscribers ?? []) h.outbound.sendNotification(n);
     } else if (n.method === 'notifications/message') {
-      for (const h of this.sessions) if (h.wantsLog(n.params?.level)) h.outbound.sendNotification(n);
+      for (const h of this.sessions) if (h.client.wantsLog(n.params?.level)) h.outbound.sendNotification(n);
     } else {
       for (const h of this.sessions) h.outbound.sendNotification(n);
     }
@@ -47,7 +39,7 @@ class UpstreamHub {
   async #serverRequest(method: string, params: JsonObject | undefined): Promise<JsonObject> {
     if (method === 'ping') return {};
     for (const h of this.sessions) {
-      if (h.clientSupports(method)) return h.outbound.sendRequest(method, params);
+      if (h.client.supports(method)) return h.outbound.sendRequest(method, params);
     }
     throw new JsonRpcError(ErrorCode.MethodNotFound, `No connected client supports ${method}`);
   }
@@ -86,24 +78,14 @@ class UpstreamHub {
 }
 
 class PassthroughHandler implements McpSessionHandler {
-  #capabilities: JsonObject = {};
-  #logLevel: number | undefined;
+  readonly client = new ClientPreferences();
 
   constructor(private readonly hub: UpstreamHub, readonly outbound: SessionOutbound) {
     hub.sessions.add(this);
   }
 
-  wantsLog(level: unknown): boolean {
-    return this.#logLevel !== undefined && LOG_LEVELS.indexOf(String(level)) >= this.#logLevel;
-  }
-
-  clientSupports(method: string): boolean {
-    const cap = CLIENT_CAPABILITY[method];
-    return cap === undefined || this.#capabilities[cap] !== undefined;
-  }
-
   async initialize(client: ClientInfo): Promise<JsonObject> {
-    this.#capabilities = client.capabilities;
+    this.client.capabilities = client.capabilities;
     const upstream = this.hub.upstream;
     await upstream.ensureReady();
     const result = upstream.initializeResult;
@@ -118,10 +100,9 @@ class PassthroughHandler implements McpSessionHandler {
     if (req.method === 'resources/subscribe' && typeof uri === 'string') return this.hub.subscribe(this, uri, ctx);
     if (req.method === 'resources/unsubscribe' && typeof uri === 'string') return this.hub.unsubscribe(this, uri, ctx);
     if (req.method === 'logging/setLevel') {
-      const level = LOG_LEVELS.indexOf(String(req.params?.level));
-      if (level < 0) throw new JsonRpcError(ErrorCode.InvalidParams, `Invalid params: unknown log level ${String(req.params?.level)}`);
+      const rank = ClientPreferences.levelRank(req.params?.level);
       const result = await this.hub.upstream.request(req.method, req.params, { signal: ctx.signal });
-      this.#logLevel = level;
+      this.client.setLogLevel(rank);
       return result;
     }
     return this.hub.upstream.request(req.method, req.params, {
@@ -133,7 +114,7 @@ class PassthroughHandler implements McpSessionHandler {
 
   #clientRequest(method: string, params: JsonObject | undefined, ctx: RequestContext): Promise<JsonObject> {
     if (method === 'ping') return Promise.resolve({});
-    if (!this.clientSupports(method)) return Promise.reject(new JsonRpcError(ErrorCode.MethodNotFound, `The client does not support ${method}`));
+    if (!this.client.supports(method)) return Promise.reject(new JsonRpcError(ErrorCode.MethodNotFound, `The client does not support ${method}`));
     return ctx.sendRequest(method, params);
   }
 
