@@ -1,15 +1,8 @@
-import { dirname, join } from 'node:path';
-import { bwrapMountArgs, hostMounts } from './host-binds';
-import { childEnv, confine, prepareRequest, toPlan, type DriverContext } from './prepare';
+import { join } from 'node:path';
+import { bwrapMountArgs } from './host-binds';
+import { prepareJailed, SANDBOX_HOME, type JailOptions } from './jail';
+import { confine, toPlan, type DriverContext } from './prepare';
 import type { SandboxDriver, SandboxSpawnPlan, SandboxSpawnRequest } from './types';
-
-/** Where the team's (or user's) writable directory appears inside; also HOME and the default cwd. */
-export const SANDBOX_HOME = '/home/mcp';
-
-export interface BwrapOptions {
-  bwrap: string;
-  nodeModulesDir?: string;
-}
 
 /**
  * bubblewrap: new user, pid, uts, ipc and cgroup namespaces; the system read-only, a private /tmp,
@@ -21,18 +14,15 @@ export interface BwrapOptions {
 export class BwrapDriver implements SandboxDriver {
   readonly name = 'bwrap';
 
-  constructor(private readonly ctx: DriverContext, private readonly opts: BwrapOptions) {}
+  constructor(private readonly ctx: DriverContext, private readonly opts: JailOptions) {}
 
   async plan(req: SandboxSpawnRequest): Promise<SandboxSpawnPlan> {
-    const p = await prepareRequest(this.ctx, req);
-    const mounts = hostMounts({ command: p.command, nodeModulesDir: this.opts.nodeModulesDir });
-    const path = [...new Set([dirname(p.command), dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'])].join(':');
-    const env = childEnv(p.serverEnv, { PATH: path, HOME: SANDBOX_HOME, TMPDIR: '/tmp' });
+    const p = await prepareJailed(this.ctx, req, this.opts);
     const bwrap = [
-      this.opts.bwrap,
+      this.opts.binary,
       '--unshare-user', '--unshare-pid', '--unshare-uts', '--unshare-ipc', '--unshare-cgroup-try',
       '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
-      ...bwrapMountArgs(mounts),
+      ...bwrapMountArgs(p.mounts),
       '--proc', '/proc',
       '--dev', '/dev',
       '--tmpfs', '/tmp',
@@ -44,6 +34,6 @@ export class BwrapDriver implements SandboxDriver {
       '--', p.command, ...p.args
     ] as [string, ...string[]];
     const c = await confine(this.ctx, req, bwrap);
-    return toPlan(c, { env, cwd: p.hostDir, writableDir: p.hostDir });
+    return toPlan(c, { env: p.env, cwd: p.hostDir, writableDir: p.hostDir });
   }
 }

@@ -48,8 +48,8 @@ export function createSandboxDriver(env: EnvConfig, log: SandboxLog, opts: Sandb
     case 'none':
       return new NoneDriver(ctx);
     case 'bwrap':
-      return new BwrapDriver(ctx, { bwrap: binary as string, nodeModulesDir: modules });
+      return new BwrapDriver(ctx, { binary: binary as string, nodeModulesDir: modules });
     case 'nsjail':
-      return new NsjailDriver(ctx, { nsjail: binary as string, nodeModulesDir: modules });
+      return new NsjailDriver(ctx, { binary: binary as string, nodeModulesDir: modules });
   }
 }

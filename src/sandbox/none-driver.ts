@@ -1,5 +1,5 @@
-import { dirname, join } from 'node:path';
-import { childEnv, confine, prepareRequest, toPlan, type DriverContext } from './prepare';
+import { join } from 'node:path';
+import { childEnv, confine, prepareRequest, runtimePath, toPlan, type DriverContext } from './prepare';
 import { ensureDir } from './team-dir';
 import type { SandboxDriver, SandboxSpawnPlan, SandboxSpawnRequest } from './types';
 
@@ -15,9 +15,7 @@ export class NoneDriver implements SandboxDriver {
   async plan(req: SandboxSpawnRequest): Promise<SandboxSpawnPlan> {
     const p = await prepareRequest(this.ctx, req);
     const tmp = await ensureDir(join(p.hostDir, '.tmp'));
-    // The command's own directory first so `npx` finds the `node` next to it.
-    const path = [dirname(p.command), dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'];
-    const env = childEnv(p.serverEnv, { PATH: [...new Set(path)].join(':'), HOME: p.hostDir, TMPDIR: tmp });
+    const env = childEnv(p.serverEnv, { PATH: runtimePath(p.command), HOME: p.hostDir, TMPDIR: tmp });
     // The child dies with the satellite even if it is SIGKILLed (no chance to reap children).
     const deathSig = this.ctx.tools.setpriv ? [this.ctx.tools.setpriv, '--pdeathsig', 'SIGKILL', '--'] : [];
     const c = await confine(this.ctx, req, [p.command, ...p.args], { innerPrefix: deathSig });

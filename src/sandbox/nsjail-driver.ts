@@ -1,15 +1,10 @@
-import { dirname, join } from 'node:path';
-import { SANDBOX_HOME } from './bwrap-driver';
-import { hostMounts, type Mount } from './host-binds';
-import { childEnv, confine, prepareRequest, toPlan, type DriverContext } from './prepare';
+import { join } from 'node:path';
+import type { Mount } from './host-binds';
+import { prepareJailed, SANDBOX_HOME, type JailOptions } from './jail';
+import { confine, toPlan, type DriverContext } from './prepare';
 import type { RlimitChoice } from './rlimits';
 import type { Argv } from './wrappers';
 import { SandboxError, type SandboxDriver, type SandboxSpawnPlan, type SandboxSpawnRequest } from './types';
-
-export interface NsjailOptions {
-  nsjail: string;
-  nodeModulesDir?: string;
-}
 
 function pathArg(p: string): string {
   // nsjail splits mount specs on ':'.
@@ -34,17 +29,14 @@ function mountArgs(mounts: readonly Mount[]): string[] {
 export class NsjailDriver implements SandboxDriver {
   readonly name = 'nsjail';
 
-  constructor(private readonly ctx: DriverContext, private readonly opts: NsjailOptions) {}
+  constructor(private readonly ctx: DriverContext, private readonly opts: JailOptions) {}
 
   async plan(req: SandboxSpawnRequest): Promise<SandboxSpawnPlan> {
-    const p = await prepareRequest(this.ctx, req);
-    const mounts = hostMounts({ command: p.command, nodeModulesDir: this.opts.nodeModulesDir });
-    const path = [...new Set([dirname(p.command), dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'])].join(':');
-    const env = childEnv(p.serverEnv, { PATH: path, HOME: SANDBOX_HOME, TMPDIR: '/tmp' });
+    const p = await prepareJailed(this.ctx, req, this.opts);
     const l = req.limits;
     // nsjail applies rlimits itself (and would impose its own small defaults otherwise), so no prlimit.
     const build = (fallback: RlimitChoice): Argv => [
-      this.opts.nsjail,
+      this.opts.binary,
       '-Mo', '--quiet',
       '--hostname', `mcp-${req.teamSlug}`,
       '--cwd', join(SANDBOX_HOME, p.cwdRel),
@@ -55,15 +47,15 @@ export class NsjailDriver implements SandboxDriver {
       '--rlimit_nofile', String(l.maxOpenFiles),
       '--rlimit_nproc', fallback.processes ? String(l.maxProcesses) : 'soft',
       '--disable_clone_newnet',
-      ...mountArgs(mounts),
+      ...mountArgs(p.mounts),
       '-T', '/tmp',
       '-B', `${pathArg(p.hostDir)}:${SANDBOX_HOME}`,
       '-B', '/dev/null', '-B', '/dev/zero', '-R', '/dev/urandom', '-R', '/dev/random',
       '--symlink', '/proc/self/fd:/dev/fd',
-      ...Object.keys(env).flatMap((k) => ['-E', k]),
+      ...Object.keys(p.env).flatMap((k) => ['-E', k]),
       '--', p.command, ...p.args
     ];
     const c = await confine(this.ctx, req, build, { prlimit: false });
-    return toPlan(c, { env, cwd: p.hostDir, writableDir: p.hostDir });
+    return toPlan(c, { env: p.env, cwd: p.hostDir, writableDir: p.hostDir });
   }
 }

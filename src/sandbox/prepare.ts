@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { checkArgs, resolveCommand, sanitizeServerEnv } from './policy';
 import { prlimitOptions, type RlimitChoice } from './rlimits';
 import { ensureDir, relativeCwd, writableDirFor } from './team-dir';
@@ -37,6 +37,11 @@ export async function prepareRequest(ctx: DriverContext, req: SandboxSpawnReques
   const hostDir = await ensureDir(writableDirFor(ctx.dataDir, req.teamId, req.userId));
   await ensureDir(join(hostDir, cwdRel));
   return { command, args, serverEnv, hostDir, cwdRel };
+}
+
+/** PATH for a child: the command's own directory first (so `npx` finds the `node` next to it), then the system. */
+export function runtimePath(command: string): string {
+  return [...new Set([dirname(command), dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'])].join(':');
 }
 
 /** The env a child gets: exactly the server's env plus a minimal PATH/HOME/TMPDIR. */

@@ -5,7 +5,7 @@ import { ConfigError } from '../../src/config/config-error';
 import { detectCgroups } from '../../src/sandbox/cgroups';
 import { createSandboxDriver } from '../../src/sandbox/factory';
 import { findOnPath } from '../../src/sandbox/policy';
-import { SANDBOX_HOME } from '../../src/sandbox/bwrap-driver';
+import { SANDBOX_HOME } from '../../src/sandbox/jail';
 import { lastJson, runPlan } from './run-plan';
 import { DEFAULT_LIMITS, FIXTURES, memoryLog, request, sandboxEnv, tempDataDir } from './helpers';
 

@@ -1,0 +1,26 @@
+import { hostMounts, type Mount } from './host-binds';
+import { childEnv, prepareRequest, runtimePath, type DriverContext, type PreparedRequest } from './prepare';
+import type { SandboxSpawnRequest } from './types';
+
+/** Where the team's (or user's) writable directory appears inside a jail; also HOME and the default cwd. */
+export const SANDBOX_HOME = '/home/mcp';
+
+export interface JailOptions {
+  /** Absolute path of the bwrap or nsjail binary. */
+  binary: string;
+  /** The satellite's node_modules, mounted read-only at the same path. */
+  nodeModulesDir?: string;
+}
+
+export interface JailedRequest extends PreparedRequest {
+  mounts: Mount[];
+  env: Record<string, string>;
+}
+
+/** What bwrap and nsjail share: the validated request, the read-only host mounts and the child's env as seen inside. */
+export async function prepareJailed(ctx: DriverContext, req: SandboxSpawnRequest, opts: JailOptions): Promise<JailedRequest> {
+  const p = await prepareRequest(ctx, req);
+  const mounts = hostMounts({ command: p.command, nodeModulesDir: opts.nodeModulesDir });
+  const env = childEnv(p.serverEnv, { PATH: runtimePath(p.command), HOME: SANDBOX_HOME, TMPDIR: '/tmp' });
+  return { ...p, mounts, env };
+}
