@@ -13,7 +13,10 @@ export interface ClientIdentity {
 }
 
 /** What a session is bound to: the whole team (aggregated) or one server passed through. */
-export type SessionTarget = { kind: 'team'; teamId: string } | { kind: 'server'; teamId: string; serverSlug: string };
+export type SessionTarget =
+  /** metaTools: two meta-tools (discover/execute) instead of the catalog, e.g. from `?meta_tools=1`; unset = the team's config. */
+  | { kind: 'team'; teamId: string; metaTools?: boolean }
+  | { kind: 'server'; teamId: string; serverSlug: string };
 
 export interface ClientInfo {
   protocolVersion: string;
