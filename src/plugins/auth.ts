@@ -45,7 +45,7 @@ export default fp(async (app: FastifyInstance, opts: AuthPluginOptions) => {
       headers['www-authenticate'] = wwwAuthenticate({ resourceMetadata: metadata, scope: extra.scope ?? allScopes, error, description: error ? message : undefined });
     }
     const data: Record<string, unknown> = { resource_metadata_uri: metadata };
-    if (extra.scope ?? kind !== 'unavailable') data.scopes_required = (extra.scope ?? allScopes).split(' ');
+    if (headers['www-authenticate']) data.scopes_required = (extra.scope ?? allScopes).split(' ');
     return new AuthError(kind, message, headers, data);
   }
 
