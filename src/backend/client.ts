@@ -85,7 +85,8 @@ export class BackendClient {
 
   async pollCommands(lastPoll: string | undefined, limit = 10): Promise<PollResult> {
     const res = this.#require(await this.#authed('/commands', { query: { last_poll: lastPoll, limit } }), 'command poll');
-    const body = isObject(res.body) ? res.body : {};
+    if (!isObject(res.body)) throw new BackendHttpError(res.status, res.body, 'command poll answered something that is not a JSON object');
+    const body = res.body;
     const commands = Array.isArray(body.commands) ? body.commands.filter(isCommand) : [];
     const hint = typeof body.next_poll_interval === 'number' && Number.isFinite(body.next_poll_interval) ? body.next_poll_interval : undefined;
     return { commands, polling_mode: typeof body.polling_mode === 'string' ? body.polling_mode : undefined, next_poll_interval: hint };

@@ -41,8 +41,8 @@ export interface BackendLinkOptions {
   intervals?: Partial<LinkIntervals>;
   targets?: CommandTargets;
   processes?: ProcessSource;
-  /** false when the jobs plugin drives heartbeat, polling, config checks and flushing. */
-  ownTimers?: boolean;
+  /** True when the jobs plugin drives heartbeat, config checks and event flushing (polling stays here: its delay is dynamic). */
+  periodicByJobs?: boolean;
   fetchImpl?: typeof fetch;
 }
 
@@ -71,6 +71,7 @@ export class BackendLink {
   #sentSatelliteUrl = false;
   #timersStarted = false;
   #lastError: string | undefined;
+  #lastHeartbeatAt: string | undefined;
 
   constructor(opts: BackendLinkOptions) {
     const { env, log } = opts;
@@ -106,6 +107,10 @@ export class BackendLink {
 
   get lastError(): string | undefined {
     return this.#lastError;
+  }
+
+  get lastHeartbeatAt(): string | undefined {
+    return this.#lastHeartbeatAt;
   }
 
   /** The current API key (for DeployStack token introspection); undefined until registered. */
@@ -186,7 +191,10 @@ export class BackendLink {
     const first = !this.#sentSatelliteUrl;
     const body = await buildHeartbeat(this.#metrics, this.#safeProcesses(), first ? (this.#o.env.backend.satelliteUrl ?? '') : undefined);
     const res = await this.client.heartbeat(body);
-    if (res.ok) this.#sentSatelliteUrl = true;
+    if (res.ok) {
+      this.#sentSatelliteUrl = true;
+      this.#lastHeartbeatAt = new Date().toISOString();
+    }
     return res.status;
   }
 
@@ -226,12 +234,14 @@ export class BackendLink {
   }
 
   #startTimers(): void {
-    if (this.#o.ownTimers === false || this.#state !== 'connected' || this.#timersStarted) return;
+    if (this.#state !== 'connected' || this.#timersStarted) return;
     this.#timersStarted = true;
     const log = this.#o.log;
-    this.#every(this.#iv.heartbeatMs, () => this.sendHeartbeat().catch((err: Error) => log.warn({ error: err.message }, 'heartbeat failed')));
-    this.#every(this.#iv.configCheckMs, () => this.syncConfig().catch((err: Error) => log.warn({ error: err.message }, 'config check failed')));
-    if (this.sender) this.#every(this.#o.env.events.batchIntervalMs, () => this.flushEvents());
+    if (!this.#o.periodicByJobs) {
+      this.#every(this.#iv.heartbeatMs, () => this.sendHeartbeat().catch((err: Error) => log.warn({ error: err.message }, 'heartbeat failed')));
+      this.#every(this.#iv.configCheckMs, () => this.syncConfig().catch((err: Error) => log.warn({ error: err.message }, 'config check failed')));
+      if (this.sender) this.#every(this.#o.env.events.batchIntervalMs, () => this.flushEvents());
+    }
     const pollLoop = async () => {
       const outcome = await this.pollCommands();
       this.#schedule(outcome.nextDelayMs, pollLoop);

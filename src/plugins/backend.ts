@@ -2,7 +2,9 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import type { CommandTargets } from '../backend/command-targets';
 import type { ProcessSource } from '../backend/heartbeat';
-import { BackendLink, type LinkIntervals } from '../backend/link';
+import backendStatusRoute from '../backend/status-route';
+import { registerBackendJobs, type JobRegistry } from '../backend/jobs';
+import { BackendLink, DEFAULT_INTERVALS, type LinkIntervals } from '../backend/link';
 import type { DurableEventQueue } from '../events/journal';
 
 declare module 'fastify' {
@@ -31,8 +33,6 @@ export interface BackendPluginOptions {
   targets?: CommandTargets;
   processes?: ProcessSource;
   intervals?: Partial<LinkIntervals>;
-  /** Set false once the jobs plugin calls sendHeartbeat/pollCommands/syncConfig/flushEvents. */
-  ownTimers?: boolean;
 }
 
 /**
@@ -41,6 +41,7 @@ export interface BackendPluginOptions {
  */
 export default fp(async (app: FastifyInstance, opts: BackendPluginOptions) => {
   const { env } = app.satellite;
+  await app.register(backendStatusRoute);
   if (!env.backend.url) {
     app.decorate('backend', null);
     return;
@@ -54,8 +55,11 @@ export default fp(async (app: FastifyInstance, opts: BackendPluginOptions) => {
     targets: opts.targets,
     processes: opts.processes,
     intervals: opts.intervals,
-    ownTimers: opts.ownTimers
+    periodicByJobs: app.hasDecorator('jobs')
   });
+  if (app.hasDecorator('jobs')) {
+    registerBackendJobs(app.getDecorator<JobRegistry>('jobs'), link, { ...DEFAULT_INTERVALS, ...opts.intervals }, env.events.batchIntervalMs);
+  }
   app.decorate('backend', link);
   wireAuth(app, link);
   app.addHook('onReady', async () => link.start());

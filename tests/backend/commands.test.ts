@@ -178,6 +178,12 @@ describe('commands, config sync and heartbeat', () => {
     expect(fake.pendingCommands).toHaveLength(0);
   });
 
+  it('treats a garbage poll answer as a failed poll', async () => {
+    fake.fail('commands', { garbage: true }, 1);
+    expect(await app.backend!.pollCommands()).toMatchObject({ ok: false, executed: 0 });
+    expect(await app.backend!.pollCommands()).toMatchObject({ ok: true });
+  });
+
   it('keeps serving the current configuration when the config payload is garbage', async () => {
     const before = app.configStore.current;
     fake.fail('config', { garbage: true }, 1);
@@ -192,21 +198,21 @@ describe('command ledger across a restart', () => {
       const rec = recordingTargets();
       let app: FastifyInstance | undefined;
       const track = (a: FastifyInstance) => (apps.push(a), a);
-    app = track(await startSatellite(backendEnv(fake, dir, newToken(fake))));
-    app.backend!.setTargets(rec.targets);
-    await waitFor('connection', () => app!.backend?.state === 'connected');
-    const cmd = fake.queueCommand({ command_type: 'restart', payload: { installation_id: 'inst-a' } });
-    fake.fail('command-result', { status: 502 });
-    await app.backend!.pollCommands();
-    expect(rec.calls).toHaveLength(1);
-    await app.close();
-    fake.clearFailure();
-    app = track(await startSatellite(backendEnv(fake, dir, 'deploystack_satellite_global_spent-token')));
-    app.backend!.setTargets(rec.targets);
-    await waitFor('reconnection', () => app!.backend?.state === 'connected');
-    await app.backend!.pollCommands();
-    expect(rec.calls).toHaveLength(1);
-    expect(fake.results).toEqual([{ command_id: cmd.id, status: 'completed', result: expect.objectContaining({ restarted: true }) }]);
+      app = track(await startSatellite(backendEnv(fake, dir, newToken(fake))));
+      app.backend!.setTargets(rec.targets);
+      await waitFor('connection', () => app!.backend?.state === 'connected');
+      const cmd = fake.queueCommand({ command_type: 'restart', payload: { installation_id: 'inst-a' } });
+      fake.fail('command-result', { status: 502 });
+      await app.backend!.pollCommands();
+      expect(rec.calls).toHaveLength(1);
+      await app.close();
+      fake.clearFailure();
+      app = track(await startSatellite(backendEnv(fake, dir, 'deploystack_satellite_global_spent-token')));
+      app.backend!.setTargets(rec.targets);
+      await waitFor('reconnection', () => app!.backend?.state === 'connected');
+      await app.backend!.pollCommands();
+      expect(rec.calls).toHaveLength(1);
+      expect(fake.results).toEqual([{ command_id: cmd.id, status: 'completed', result: expect.objectContaining({ restarted: true }) }]);
     });
   });
 });

@@ -33,6 +33,10 @@ describe('registration and credentials', () => {
     expect(saved).toMatchObject({ api_key: fake.apiKey, satellite_id: fake.satelliteId, satellite_name: SAT_NAME });
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(fake.heartbeats[0]).toMatchObject({ status: 'active', version: VERSION, satellite_url: 'https://sat.example.test' });
+    const status = await app.inject({ method: 'GET', url: '/api/status/backend' });
+    expect(status.json()).toMatchObject({ mode: 'backend', connection_status: 'connected', registered: true, last_heartbeat_at: expect.any(String), pending_events: expect.any(Number) });
+    expect(status.body).not.toContain(fake.apiKey!);
+    expect(status.body).not.toContain(fake.url);
     await app.backend!.sendHeartbeat();
     expect(fake.heartbeats.at(-1)!.satellite_url).toBeUndefined();
     // The key never shows up in a request except as the bearer.
@@ -93,26 +97,27 @@ describe('backend down at start', () => {
     await withBackend(async ({ fake, dir, apps }) => {
       let app: FastifyInstance | undefined;
       const track = (a: FastifyInstance) => (apps.push(a), a);
-    fake.config = { mcp_servers: { a: stdioServer('i-1', 'team-a', 'alpha') } };
-    app = track(await startSatellite(backendEnv(fake, dir, newToken(fake))));
-    await waitFor('first config', () => Object.keys(app!.configStore.current.mcp_servers).length === 1);
-    await app.close();
-    app = undefined;
+      fake.config = { mcp_servers: { a: stdioServer('i-1', 'team-a', 'alpha') } };
+      app = track(await startSatellite(backendEnv(fake, dir, newToken(fake))));
+      await waitFor('first config', () => Object.keys(app!.configStore.current.mcp_servers).length === 1);
+      await app.close();
+      app = undefined;
 
-    await fake.stop();
-    fake.config = { mcp_servers: { a: stdioServer('i-1', 'team-a', 'alpha'), b: stdioServer('i-2', 'team-b', 'beta') } };
-    const started = await startWithLogs(backendEnv(fake, dir, 'deploystack_satellite_global_unused-token'));
-    const { lines, base } = started;
-    app = track(started.app);
-    // Serving at once, with the configuration of the previous run.
-    expect((await fetch(`${base}/`)).status).toBe(200);
-    expect(Object.keys(app.configStore.current.mcp_servers)).toEqual(['a']);
-    expect(app.configStore.current.teams['team-a']).toEqual({ slug: 'team-a-slug' });
-    await waitFor('two failed attempts', () => lines.filter((l) => l.includes('backend not reachable')).length >= 2);
-    expect(app.backend!.state).toBe('connecting');
-    await fake.start();
-    await waitFor('connection after the backend came up', () => app!.backend?.state === 'connected', 8_000);
-    await waitFor('new config', () => Object.keys(app!.configStore.current.mcp_servers).length === 2);
+      await fake.stop();
+      fake.config = { mcp_servers: { a: stdioServer('i-1', 'team-a', 'alpha'), b: stdioServer('i-2', 'team-b', 'beta') } };
+      const started = await startWithLogs(backendEnv(fake, dir, 'deploystack_satellite_global_unused-token'));
+      const { lines, base } = started;
+      app = track(started.app);
+      // Serving at once, with the configuration of the previous run.
+      expect((await fetch(`${base}/`)).status).toBe(200);
+      expect(Object.keys(app.configStore.current.mcp_servers)).toEqual(['a']);
+      expect(app.configStore.current.teams['team-a']).toEqual({ slug: 'team-a-slug' });
+      await waitFor('two failed attempts', () => lines.filter((l) => l.includes('backend not reachable')).length >= 2);
+      expect(app.backend!.state).toBe('connecting');
+      expect(await (await fetch(`${base}/api/status/backend`)).json()).toMatchObject({ connection_status: 'connecting' });
+      await fake.start();
+      await waitFor('connection after the backend came up', () => app!.backend?.state === 'connected', 8_000);
+      await waitFor('new config', () => Object.keys(app!.configStore.current.mcp_servers).length === 2);
     });
   });
 });

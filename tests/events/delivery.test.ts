@@ -31,6 +31,9 @@ describe('event delivery to the backend', () => {
     expect(numbers(fake)).toEqual([...Array(25).keys()]);
     expect(Math.max(...fake.eventPosts.map((p) => p.count))).toBeLessThanOrEqual(10);
     expect(Object.keys(fake.events[0]!).sort()).toEqual(['data', 'timestamp', 'type']);
+    // Delivery is driven by the job scheduler, visible with the other jobs.
+    expect(app.jobs.list().find((j) => j.name === 'event-flush')).toMatchObject({ schedule: expect.stringContaining('100') });
+    expect(app.jobs.list().map((j) => j.name)).toEqual(expect.arrayContaining(['backend-heartbeat', 'backend-config-check']));
   });
 
   it('delivers every event exactly once and in order across a 3 s backend outage', async () => {
@@ -117,21 +120,21 @@ describe('events across a restart', () => {
     await withBackend(async ({ fake, dir, apps }) => {
       let app: FastifyInstance | undefined;
       const track = (a: FastifyInstance) => (apps.push(a), a);
-    const env = backendEnv(fake, dir, newToken(fake), { EVENT_FLUSH_TIMEOUT_MS: '300' });
-    app = track(await startSatellite(env));
-    await waitFor('connection', () => app!.backend?.state === 'connected');
-    for (let n = 0; n < 5; n++) app.events.emit('mcp.client.activity', activity(n));
-    await waitFor('first five', () => fake.events.length === 5);
-    await fake.stop();
-    for (let n = 5; n < 15; n++) app.events.emit('mcp.client.activity', activity(n));
-    await app.close();
-    app = undefined;
+      const env = backendEnv(fake, dir, newToken(fake), { EVENT_FLUSH_TIMEOUT_MS: '300' });
+      app = track(await startSatellite(env));
+      await waitFor('connection', () => app!.backend?.state === 'connected');
+      for (let n = 0; n < 5; n++) app.events.emit('mcp.client.activity', activity(n));
+      await waitFor('first five', () => fake.events.length === 5);
+      await fake.stop();
+      for (let n = 5; n < 15; n++) app.events.emit('mcp.client.activity', activity(n));
+      await app.close();
+      app = undefined;
 
-    await fake.start();
-    app = track(await startSatellite(env));
-    await waitFor('all fifteen', () => fake.events.length >= 15, 8_000);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(numbers(fake)).toEqual([...Array(15).keys()]);
+      await fake.start();
+      app = track(await startSatellite(env));
+      await waitFor('all fifteen', () => fake.events.length >= 15, 8_000);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(numbers(fake)).toEqual([...Array(15).keys()]);
     });
   });
 
@@ -154,6 +157,7 @@ describe('standalone mode', () => {
       await app.ready();
       expect(app.backend).toBeNull();
       expect(app.events.sink).toBeUndefined();
+      expect((await app.inject({ method: 'GET', url: '/api/status/backend' })).json()).toEqual({ mode: 'standalone', connection_status: 'not_configured', pending_events: 0 });
       const seen: string[] = [];
       app.events.onAny((e) => seen.push(e.type));
       app.events.emit('mcp.client.connected', { session_id: 's', team_id: 't', transport: 'streamable-http' });

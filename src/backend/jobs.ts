@@ -1,0 +1,28 @@
+import type { BackendLink, LinkIntervals } from './link';
+
+/** The part of the jobs plugin's scheduler this module needs. */
+export interface JobRegistry {
+  register(job: { name: string; schedule: { everyMs: number }; timeoutMs: number; runOnStart?: boolean; run(signal: AbortSignal): Promise<void> }): void;
+}
+
+/**
+ * Hands the link's fixed-period work to the job scheduler (status, metrics, overlap protection).
+ * Each run is a no-op until the link is connected, so a backend that is down shows up once in
+ * the link's logs rather than as a failure every tick.
+ */
+export function registerBackendJobs(jobs: JobRegistry, link: BackendLink, iv: Pick<LinkIntervals, 'heartbeatMs' | 'configCheckMs'>, flushEveryMs: number): void {
+  const whenConnected = (fn: () => Promise<unknown>) => async () => {
+    if (link.state === 'connected') await fn();
+  };
+  jobs.register({ name: 'backend-heartbeat', schedule: { everyMs: iv.heartbeatMs }, timeoutMs: 15_000, run: whenConnected(() => link.sendHeartbeat()) });
+  jobs.register({ name: 'backend-config-check', schedule: { everyMs: iv.configCheckMs }, timeoutMs: 30_000, run: whenConnected(() => link.syncConfig()) });
+  if (link.sender) {
+    jobs.register({
+      name: 'event-flush',
+      schedule: { everyMs: flushEveryMs },
+      timeoutMs: 60_000,
+      // A failed delivery is not thrown: a job failure emits an event, which would feed the queue it cannot drain.
+      run: whenConnected(() => link.flushEvents())
+    });
+  }
+}
