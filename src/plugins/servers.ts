@@ -5,6 +5,7 @@ import { createSandboxDriver } from '../sandbox/factory';
 import type { SandboxDriver } from '../sandbox/types';
 import type { UpstreamFactory } from '../servers/managed';
 import { ServerRegistry } from '../servers/registry';
+import { remoteUpstreamFactory } from '../servers/remote';
 import { stdioRuntimeOptions, type StdioRuntimeOptions } from '../servers/stdio/options';
 
 declare module 'fastify' {
@@ -17,7 +18,7 @@ export interface ServersPluginOptions {
   /** Defaults to the driver SANDBOX names. */
   driver?: SandboxDriver;
   remoteFactory?: UpstreamFactory;
-  /** Start enabled stdio servers at boot (default true). */
+  /** Start enabled servers at boot (default true) so their tools are discoverable. */
   eager?: boolean;
   stdio?: Partial<StdioRuntimeOptions>;
 }
@@ -31,7 +32,7 @@ export default fp(async (app: FastifyInstance, opts: ServersPluginOptions) => {
     driver: opts.driver ?? createSandboxDriver(env, log),
     log,
     stdio: stdioRuntimeOptions(env, opts.stdio),
-    ...(opts.remoteFactory ? { remoteFactory: opts.remoteFactory } : {}),
+    remoteFactory: opts.remoteFactory ?? remoteUpstreamFactory(env.process.requestTimeoutMs),
     eager: opts.eager ?? true
   });
   app.decorate('servers', registry);

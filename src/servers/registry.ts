@@ -18,7 +18,7 @@ export interface ServerRegistryOptions {
   stdio: StdioRuntimeOptions;
   /** Builds http/sse upstreams (src/servers/remote/); without it such entries are skipped with a warning. */
   remoteFactory?: UpstreamFactory;
-  /** Start enabled stdio servers right away (default) so their tools are discoverable, or on first use. */
+  /** Start enabled servers right away (default) so their tools are discoverable, or on first use. */
   eager?: boolean;
   /** Runs checkDormancy() this often (ms); off by default, the job system calls it instead. */
   dormancyIntervalMs?: number;
@@ -175,7 +175,7 @@ export class ServerRegistry {
         continue;
       }
       this.#entries.set(key, { upstream, fingerprint });
-      if (this.opts.eager !== false && server.transport_type === 'stdio') starts.push(upstream);
+      if (this.opts.eager !== false) starts.push(upstream);
     }
     if (added + changed + removed > 0) this.opts.log.info({ added, changed, removed, total: this.#entries.size }, 'server config applied');
     await Promise.allSettled(stops);

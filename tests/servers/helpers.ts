@@ -8,6 +8,7 @@ import type { McpServerConfig } from '../../src/config/server-config';
 import { parseStandaloneConfig } from '../../src/config/standalone';
 import { createSandboxDriver } from '../../src/sandbox/factory';
 import type { ServerEvents } from '../../src/servers/events';
+import type { UpstreamFactory } from '../../src/servers/managed';
 import { ServerRegistry } from '../../src/servers/registry';
 import { stdioRuntimeOptions, type StdioRuntimeOptions } from '../../src/servers/stdio/options';
 
@@ -44,7 +45,7 @@ export interface Harness {
 }
 
 /** A real registry with the real `none` sandbox driver, fast supervision timings and a silent logger. */
-export async function startRegistry(servers: McpServerConfig[], stdio: Partial<StdioRuntimeOptions> = {}, eager = true): Promise<Harness> {
+export async function startRegistry(servers: McpServerConfig[], stdio: Partial<StdioRuntimeOptions> = {}, eager = true, remoteFactory?: UpstreamFactory): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'satellite-servers-'));
   const env = loadEnv({ NODE_ENV: 'test', SANDBOX: 'none', SATELLITE_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
   const log = pino({ level: 'silent' });
@@ -54,6 +55,7 @@ export async function startRegistry(servers: McpServerConfig[], stdio: Partial<S
     driver: createSandboxDriver(env, log),
     log,
     eager,
+    ...(remoteFactory ? { remoteFactory } : {}),
     stdio: stdioRuntimeOptions(env, {
       crashPolicy: { backoffMs: [20, 40, 60], maxCrashes: 3, windowMs: 60_000 },
       terminate: { stdinGraceMs: 300, killGraceMs: 300 },

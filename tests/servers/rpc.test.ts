@@ -96,6 +96,12 @@ describe('one stdio process shared by many callers', () => {
     expect(cancelled[1]).toBeGreaterThan(cancelled[0]);
   });
 
+  it('reassembles messages split across reads, multi-byte characters included', async () => {
+    const text = 'päivää 🌍 '.repeat(20);
+    const res = await up().request('tools/call', { name: 'dribble', arguments: { text } });
+    expect(res.content).toEqual([{ type: 'text', text }]);
+  });
+
   it('survives garbage on stdout', async () => {
     const pid = h.registry.list()[0]!.pid;
     const res = await up().request('tools/call', { name: 'garbage', arguments: {} });

@@ -72,6 +72,13 @@ describe('supervision of stdio servers', () => {
     expect(started).toBe(0);
   });
 
+  it('gives up on a child that never answers initialize, and kills it', async () => {
+    h = await startRegistry([server('mute', [MINI, '--no-init'])], { startupTimeoutMs: 300 });
+    const snap = h.registry.list()[0]!;
+    expect(snap).toMatchObject({ status: 'error', lastError: 'Server mute failed to start: it did not answer initialize within 300 ms' });
+    expect(snap.pid).toBeUndefined();
+  });
+
   it('refuses a command outside the allowlist with a clear error', async () => {
     h = await startRegistry([server('evil', [], { command: 'bash' })]);
     expect(h.registry.list()[0]).toMatchObject({ status: 'error', lastError: expect.stringMatching(/Command bash is not allowed/) });
