@@ -12,12 +12,12 @@ export const TOKEN_A_BOB = 'token-team-a-bob-0123456789abcdef';
 export const TOKEN_B = 'token-team-b-carol-0123456789abcdef';
 export const ACCEPT_BOTH = 'application/json, text/event-stream';
 
-const server = (team: string, slug: string) => ({
+export const server = (team: string, slug: string, args: string[] = [FIXTURE]) => ({
   installation_id: `inst-${team}`, team_id: team, team_slug: team, server_slug: slug,
-  installation_name: `${team}-${slug}`, transport_type: 'stdio' as const, command: 'node', args: [FIXTURE], enabled: true
+  installation_name: `${team}-${slug}`, transport_type: 'stdio' as const, command: 'node', args, enabled: true
 });
 
-export async function startApp(env: Record<string, string> = {}): Promise<{ app: FastifyInstance; base: string }> {
+export async function startApp(env: Record<string, string> = {}, extraServers: Record<string, ReturnType<typeof server>> = {}): Promise<{ app: FastifyInstance; base: string }> {
   const app = await buildApp(testConfig(env, {
     teams: { 'team-a': { slug: 'team-a' }, 'team-b': { slug: 'team-b' } },
     tokens: {
@@ -25,7 +25,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<{ app:
       [TOKEN_A_BOB]: { team_id: 'team-a', user_id: 'bob', scopes: ['mcp:read', 'mcp:tools:execute'] },
       [TOKEN_B]: { team_id: 'team-b', user_id: 'carol', scopes: ['mcp:read', 'mcp:tools:execute'] }
     },
-    mcp_servers: { a: server('team-a', 'conf'), b: server('team-b', 'conf-b') }
+    mcp_servers: { a: server('team-a', 'conf'), b: server('team-b', 'conf-b'), ...extraServers }
   }));
   if (!app.hasDecorator('servers')) await app.register(serversPlugin, { eager: false });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
