@@ -2,7 +2,7 @@
 // satellite in front of it (b), peers in front of it (c) and the SDK's own server transport (d).
 // Everything on 127.0.0.1; every loop bounded in calls and time. See bench/README.md.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Agent } from 'undici';
 import { measureDirect } from './lib/direct';
@@ -18,8 +18,8 @@ const log = (s: string): void => void process.stderr.write(`${s}\n`);
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** Every endpoint of one server: load cells, cold sessions and (where meaningful) idle-session memory. */
-async function measureServer(agent: Agent, kind: string, start: () => Promise<ServerUnderTest>, o: BenchOptions, after?: (sut: ServerUnderTest) => Promise<void>): Promise<Row[]> {
-  let sut: ServerUnderTest;
+async function measureServer<S extends ServerUnderTest>(agent: Agent, kind: string, start: () => Promise<S>, o: BenchOptions, after?: (sut: S) => Promise<void>): Promise<Row[]> {
+  let sut: S;
   try {
     sut = await start();
   } catch (err) {
@@ -55,7 +55,7 @@ async function measureServer(agent: Agent, kind: string, start: () => Promise<Se
 function machine(): Results['machine'] {
   return {
     cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version, kernel: release()
+    node: process.version, kernel: release(), loadAvgBefore: loadavg()[0] ?? 0
   };
 }
 
@@ -79,19 +79,19 @@ async function main(): Promise<void> {
   if (o.only.has('satellite')) {
     const entry = satelliteEntry(o.satellite);
     const prof = o.profile ? profileDir() : undefined;
-    res.rows.push(...await measureServer(agent, 'satellite', () => startSatellite(agent, { entry, sandbox: 'none', extraServers: o.spawnServers, cpuProfileDir: prof }), o, async (sut) => {
+    res.rows.push(...await measureServer(agent, 'satellite', () => startSatellite(agent, { entry, sandbox: 'none', cpuProfileDir: prof }), o, async (sut) => {
       res.satellite.spawn = await spawnCost(agent, sut, o.spawnServers);
     }));
     if (prof) res.satellite.cpuProfile = readdirSync(prof).map((f) => join(prof, f))[0];
     if (o.bwrap) {
-      res.rows.push(...await measureServer(agent, 'satellite', () => startSatellite(agent, { entry, sandbox: 'bwrap', extraServers: o.spawnServers }), o, async (sut) => {
+      res.rows.push(...await measureServer(agent, 'satellite', () => startSatellite(agent, { entry, sandbox: 'bwrap' }), o, async (sut) => {
         res.satellite.bwrapSpawn = await spawnCost(agent, sut, o.spawnServers);
       }));
     }
     if (o.dormancyRounds > 0) {
       log('satellite dormancy (MCP_PROCESS_IDLE_TIMEOUT_SECONDS=1)');
       try {
-        const sut = await startSatellite(agent, { entry, sandbox: 'none', extraServers: 0, idleTimeoutSeconds: 1 });
+        const sut = await startSatellite(agent, { entry, sandbox: 'none', idleTimeoutSeconds: 1 });
         try {
           res.satellite.dormancy = await dormancy(agent, sut, o.dormancyRounds, o.dormancyWaitMs);
         } finally {
@@ -118,6 +118,7 @@ async function main(): Promise<void> {
   }
   await agent.close();
 
+  res.machine.loadAvgAfter = loadavg()[0];
   res.targets = checkTargets(res);
   const peerVersions = peersInstalled() ? readPeerVersions() : {};
   res.options.peers = peerVersions;
@@ -126,8 +127,13 @@ async function main(): Promise<void> {
   writeFileSync(out, JSON.stringify(res, null, 2) + '\n');
 
   const m = res.machine;
+  // Other work on the machine shares the CPUs with both the load generator and the server (the
+  // load average after a run includes the benchmark itself, so only the one before tells).
+  const busy = m.loadAvgBefore > m.cpus / 2
+    ? `\nWARNING: load average ${m.loadAvgBefore.toFixed(1)} on ${m.cpus} CPUs at the start: other work was running, figures are not comparable`
+    : '';
   process.stdout.write([
-    `\nSatellite benchmark ${res.date} — ${m.cpus} × ${m.model}, ${m.memoryGiB} GiB, Node ${m.node}, ${o.durationMs / 1000} s per cell`,
+    `\nSatellite benchmark ${res.date} — ${m.cpus} × ${m.model}, ${m.memoryGiB} GiB, Node ${m.node}, ${o.durationMs / 1000} s per cell${busy}`,
     '', figuresTable(res.rows), '', ratioTable(res.rows), '', otherTable(res), '', targetsTable(res.targets),
     res.satellite.cpuProfile ? `\nCPU profile of the satellite: ${res.satellite.cpuProfile}` : '', `\nJSON: ${out}\n`
   ].join('\n'));

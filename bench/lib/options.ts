@@ -46,8 +46,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     idleSessions: env.BENCH_IDLE_SESSIONS ? num('BENCH_IDLE_SESSIONS', env.BENCH_IDLE_SESSIONS, 1, 100_000) : quick ? 200 : 1000,
     coldRuns: quick ? 10 : 30,
     spawnServers: quick ? 2 : 5,
-    dormancyRounds: quick ? 1 : 3,
-    dormancyWaitMs: quick ? 20_000 : 75_000,
+    dormancyRounds: quick ? 1 : 2,
+    // The satellite checks for idle servers every 30 s.
+    dormancyWaitMs: 45_000,
     only: new Set(TARGET_NAMES),
     bwrap: false,
     satellite: 'auto',

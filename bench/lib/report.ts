@@ -22,7 +22,7 @@ export interface TargetCheck {
 
 export interface Results {
   date: string;
-  machine: { cpus: number; model: string; memoryGiB: number; node: string; kernel: string };
+  machine: { cpus: number; model: string; memoryGiB: number; node: string; kernel: string; loadAvgBefore: number; loadAvgAfter?: number };
   options: Record<string, unknown>;
   rows: Row[];
   direct?: DirectResult;
@@ -84,7 +84,7 @@ export function otherTable(res: Results): string {
   if (res.direct) body.push(['echo server alone: spawn → initialized (p50 ms) / RSS (MiB)', `${f(res.direct.start.p50Ms)} / ${f(res.direct.rssMiB, 1)}`]);
   for (const [label, s] of [['no sandbox', res.satellite.spawn], ['bwrap', res.satellite.bwrapSpawn]] as const) {
     if (!s) continue;
-    body.push([`satellite (${label}): spawned stdio server, initialize → first result (p50 ms)`, `${f(s.start.p50Ms)}${s.start.errors ? ` (${s.start.errors} errors: ${s.start.firstError ?? ''})` : ''}`]);
+    body.push([`satellite (${label}): server added to the config → first result through it (p50 ms)`, `${f(s.start.p50Ms)}${s.start.errors ? ` (${s.start.errors} errors: ${s.start.firstError ?? ''})` : ''}`]);
     body.push([`satellite (${label}): per spawned server, child RSS / satellite RSS growth (MiB)`, `${f(s.childRssMiB, 1)} / ${f(s.satelliteRssDeltaMiB, 1)}${s.error ? ` (${s.error})` : ''}`]);
   }
   const d = res.satellite.dormancy;

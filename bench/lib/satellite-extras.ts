@@ -3,11 +3,11 @@ import type { Agent } from 'undici';
 import { LoadStats } from './load';
 import { firstResultMs, timing, type Timing } from './measure';
 import { childrenOf, cmdline, processTree, rssKiB, sleep } from './proc';
-import type { Endpoint, ServerUnderTest } from './targets';
+import type { Endpoint, SatelliteUnderTest, ServerUnderTest } from './targets';
 
 export interface SpawnCost {
   servers: number;
-  /** initialize on a server's endpoint → first tool result, the server not running before. */
+  /** Config reload (SIGHUP) adding the server → first tool result through it (spawn + initialize included). */
   start: Timing;
   /** RSS of the spawned process tree (sandbox wrapper included), per server. */
   childRssMiB: number;
@@ -23,7 +23,11 @@ function serverEndpoint(sut: ServerUnderTest, slug: string): Endpoint {
 
 const treeRssKiB = (pid: number): number => processTree(pid).reduce((sum, p) => sum + (rssKiB(p) || 0), 0);
 
-export async function spawnCost(agent: Agent, sut: ServerUnderTest, servers: number): Promise<SpawnCost> {
+/**
+ * Stdio servers are started when the config names them, so a spawn is caused by adding one to the
+ * config: each is added in turn and polled (5 ms apart, bounded) until a tool call through it works.
+ */
+export async function spawnCost(agent: Agent, sut: SatelliteUnderTest, servers: number, waitMs = 15_000): Promise<SpawnCost> {
   const samples: number[] = [];
   const stats = new LoadStats(1);
   let childKiB = 0;
@@ -31,8 +35,17 @@ export async function spawnCost(agent: Agent, sut: ServerUnderTest, servers: num
   const rss0 = rssKiB(sut.proc.pid);
   for (let i = 0; i < servers; i++) {
     const before = new Set(childrenOf(sut.proc.pid));
-    const ms = await firstResultMs(agent, serverEndpoint(sut, `echo-${i}`), 'echo', `spawn-${i}`, stats);
-    if (ms !== undefined) samples.push(ms);
+    const ep = serverEndpoint(sut, `spawn-${i}`);
+    const t0 = performance.now();
+    sut.addServer(`spawn-${i}`);
+    const probe = new LoadStats(1);
+    let done = false;
+    while (!done && performance.now() - t0 < waitMs) {
+      done = (await firstResultMs(agent, ep, 'echo', `spawn-${i}`, probe)) !== undefined;
+      if (!done) await sleep(5);
+    }
+    if (done) samples.push(performance.now() - t0);
+    else stats.fail(probe.firstError ?? 'no answer', false);
     for (const pid of childrenOf(sut.proc.pid).filter((p) => !before.has(p))) {
       childKiB += treeRssKiB(pid);
       spawned++;

@@ -1,6 +1,6 @@
 // The servers under test: how each is started, on which loopback port, and which MCP endpoints it
 // offers. Every one fronts the same bench/echo-server.mjs, except (d) whose echo tool is in-process.
-import { existsSync, mkdtempSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Agent } from 'undici';
@@ -73,34 +73,44 @@ export function satelliteEntry(choice: 'auto' | 'dist' | 'tsx'): 'dist' | 'tsx' 
 export interface SatelliteOptions {
   entry: 'dist' | 'tsx';
   sandbox: 'none' | 'bwrap';
-  /** Extra echo servers (slugs echo-0 … echo-N-1) for the spawn measurement. */
-  extraServers: number;
   idleTimeoutSeconds?: number;
   cpuProfileDir?: string;
   label?: string;
 }
 
-export async function startSatellite(agent: Agent, o: SatelliteOptions): Promise<ServerUnderTest> {
+export interface SatelliteUnderTest extends ServerUnderTest {
+  /** Adds an echo server under `slug` to the config file and reloads it (SIGHUP). */
+  addServer(slug: string): void;
+}
+
+export async function startSatellite(agent: Agent, o: SatelliteOptions): Promise<SatelliteUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'satellite-bench-'));
   const port = await freePort();
+  // Servers run in the team's directory (their cwd, and the only host path a sandbox shows them),
+  // so the echo server is copied there and named relatively.
+  const teamDir = join(dir, 'data', 'teams', 'team-bench');
+  mkdirSync(teamDir, { recursive: true, mode: 0o700 });
+  copyFileSync(ECHO_SERVER, join(teamDir, 'echo-server.mjs'));
   const server = (slug: string): Record<string, unknown> => ({
     installation_id: `inst-${slug}`, team_id: 'team-bench', team_slug: 'bench', server_slug: slug,
-    installation_name: `${slug}-bench`, transport_type: 'stdio', command: 'node', args: [ECHO_SERVER], env: {}, enabled: true
+    installation_name: `${slug}-bench`, transport_type: 'stdio', command: 'node', args: ['echo-server.mjs'], env: {}, enabled: true
   });
   const servers: Record<string, unknown> = { 'echo-bench': server('echo') };
-  for (let i = 0; i < o.extraServers; i++) servers[`echo-${i}-bench`] = server(`echo-${i}`);
   const configFile = join(dir, 'satellite.json');
-  writeFileSync(configFile, JSON.stringify({
+  const writeConfig = (): void => writeFileSync(configFile, JSON.stringify({
     anonymous: { team_id: 'team-bench', user_id: 'bench' },
     teams: { 'team-bench': { slug: 'bench', name: 'Benchmark' } },
     tokens: {},
     mcp_servers: servers
   }, null, 2));
+  writeConfig();
   const env = baseEnv({
     PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'warn',
     SATELLITE_CONFIG: configFile, SATELLITE_DATA_DIR: join(dir, 'data'), AUDIT_LOG_FILE: join(dir, 'audit.log'),
     DEPLOYSTACK_CREDENTIALS_FILE: join(dir, 'backend.key.json'), SANDBOX: o.sandbox,
     MCP_MAX_SESSIONS: '100000', MCP_MAX_SESSIONS_PER_TEAM: '100000',
+    // The per-team limits stay on (their accounting is part of the path) but out of reach.
+    TEAM_RATE_LIMIT_RPS: '1000000', TEAM_RATE_LIMIT_BURST: '1000000', TEAM_MAX_CONCURRENT_REQUESTS: '100000',
     MCP_PROCESS_IDLE_TIMEOUT_SECONDS: String(o.idleTimeoutSeconds ?? 0),
     MCP_PROCESS_SPAWN_GRACE_PERIOD_SECONDS: o.idleTimeoutSeconds ? '0' : '60'
   });
@@ -117,7 +127,12 @@ export async function startSatellite(agent: Agent, o: SatelliteOptions): Promise
       { row: `${label} /sse`, transport: 'sse', url: `${base}/sse`, idleSessions: false }
     ],
     notes: [`entry: ${o.entry === 'dist' ? 'node dist/index.js' : 'node --import tsx src/index.ts'}`, `SANDBOX=${o.sandbox}`],
-    stop: () => stopProcess(proc, 10_000)
+    stop: () => stopProcess(proc, 10_000),
+    addServer: (slug) => {
+      servers[`${slug}-bench`] = server(slug);
+      writeConfig();
+      proc.child.kill('SIGHUP');
+    }
   };
 }
 
