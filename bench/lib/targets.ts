@@ -1,6 +1,6 @@
 // The servers under test: how each is started, on which loopback port, and which MCP endpoints it
 // offers. Every one fronts the same bench/echo-server.mjs, except (d) whose echo tool is in-process.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Agent } from 'undici';
@@ -117,7 +117,8 @@ export async function startSatellite(agent: Agent, o: SatelliteOptions): Promise
   const nodeArgs = o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`] : [];
   const args = o.entry === 'dist' ? [...nodeArgs, 'dist/index.js'] : [...nodeArgs, '--import', 'tsx', 'src/index.ts'];
   const base = `http://127.0.0.1:${port}`;
-  const proc = await launch(agent, 'satellite', args, env, `${base}/`);
+  const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
+  const proc = await launch(agent, 'satellite', args, env, `${base}/`, removeDir);
   const label = o.label ?? `satellite (${o.sandbox === 'none' ? 'no sandbox' : o.sandbox})`;
   return {
     name: label, proc,
@@ -127,7 +128,10 @@ export async function startSatellite(agent: Agent, o: SatelliteOptions): Promise
       { row: `${label} /sse`, transport: 'sse', url: `${base}/sse`, idleSessions: false }
     ],
     notes: [`entry: ${o.entry === 'dist' ? 'node dist/index.js' : 'node --import tsx src/index.ts'}`, `SANDBOX=${o.sandbox}`],
-    stop: () => stopProcess(proc, 10_000),
+    stop: async () => {
+      await stopProcess(proc, 10_000);
+      removeDir();
+    },
     addServer: (slug) => {
       servers[`${slug}-bench`] = server(slug);
       writeConfig();
