@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createSandboxDriver } from '../sandbox/factory';
 import type { SandboxDriver } from '../sandbox/types';
+import { bridgeServerEvents, type EmitEvent } from '../servers/event-bridge';
 import type { UpstreamFactory } from '../servers/managed';
 import { ServerRegistry } from '../servers/registry';
 import { remoteUpstreamFactory } from '../servers/remote';
@@ -36,11 +37,16 @@ export default fp(async (app: FastifyInstance, opts: ServersPluginOptions) => {
     eager: opts.eager ?? true
   });
   app.decorate('servers', registry);
+  // Lifecycle and stderr events reach the backend through the event bus when there is one.
+  const unbridge = app.hasDecorator('events')
+    ? bridgeServerEvents(registry.events, (type, data) => app.getDecorator<{ emit: EmitEvent }>('events').emit(type, data))
+    : undefined;
   // Spawning waits for the server to listen: a slow server must not delay the HTTP port.
   app.addHook('onReady', async () => {
     void registry.start().catch((err: unknown) => log.error({ err }, 'starting servers failed'));
   });
   app.addHook('onClose', async () => {
     await registry.closeAll();
+    unbridge?.();
   });
 }, { name: 'servers', dependencies: ['config'] });

@@ -1,5 +1,6 @@
 // Lifecycle events of hosted servers, for the event system (src/events/) and status pages.
 import { EventEmitter } from 'node:events';
+import type { TransportType } from '../config/server-config';
 import type { ServerStatus } from './upstream';
 
 /** Who an event is about: enough to address a backend event (installation, team, user). */
@@ -12,7 +13,7 @@ export interface ServerRef {
 }
 
 export interface ServerEvents {
-  started: [ServerRef & { pid: number; spawn_duration_ms: number }];
+  started: [ServerRef & { pid: number; spawn_duration_ms: number; transport?: TransportType }];
   crashed: [ServerRef & { pid: number | undefined; exit_code: number | null; signal: string | null; uptime_seconds: number; crash_count: number; will_restart: boolean; reason: string }];
   restarted: [ServerRef & { old_pid: number | undefined; new_pid: number; restart_reason: 'crash' | 'manual' | 'config_changed'; attempt_number: number }];
   permanently_failed: [ServerRef & { total_crashes: number; last_error: string }];
