@@ -31,13 +31,20 @@ export class ConfigSync {
 
   /** Applies the configuration persisted by a previous run, if any; returns whether there was one. */
   loadPersisted(): boolean {
-    let cfg: StandaloneConfig;
+    let text: string;
     try {
-      cfg = JSON.parse(readFileSync(this.file, 'utf8')) as StandaloneConfig;
+      text = readFileSync(this.file, 'utf8');
     } catch {
       return false;
     }
-    const { config, rejected } = convertBackendConfig(cfg);
+    let converted: ReturnType<typeof convertBackendConfig>;
+    try {
+      converted = convertBackendConfig(JSON.parse(text));
+    } catch (err) {
+      this.log.error({ file: this.file, error: (err as Error).message }, 'the persisted backend configuration is unreadable; waiting for the backend');
+      return false;
+    }
+    const { config, rejected } = converted;
     if (canonicalJson(config) !== canonicalJson(this.store.current)) this.store.replace(config);
     this.log.info({ servers: Object.keys(config.mcp_servers).length, rejected: rejected.length }, 'serving the last configuration received from the backend');
     return true;

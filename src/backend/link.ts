@@ -109,6 +109,11 @@ export class BackendLink {
     return this.#lastError;
   }
 
+  // A getter, so TypeScript does not narrow #state across awaits.
+  get stopped(): boolean {
+    return this.#state === 'stopped';
+  }
+
   get lastHeartbeatAt(): string | undefined {
     return this.#lastHeartbeatAt;
   }
@@ -214,6 +219,7 @@ export class BackendLink {
       try {
         await this.#registrar.ensure(() => this.#heartbeatStatus());
         if (!this.#sentSatelliteUrl) await this.sendHeartbeat();
+        if (this.stopped) return;
         this.#state = 'connected';
         this.#lastError = undefined;
         log.info({ satellite_id: this.satelliteId, attempt }, 'connected to the backend');
@@ -262,7 +268,7 @@ export class BackendLink {
     if (this.#state === 'stopped') return;
     const t = setTimeout(() => {
       this.#timers.delete(t);
-      void fn();
+      fn().catch((err: unknown) => this.#o.log.error({ err }, 'backend link task failed'));
     }, ms);
     this.#timers.add(t);
   }

@@ -31,7 +31,11 @@ export class Registrar {
       const status = await verify();
       if (status >= 200 && status < 300) {
         this.#current = { ...this.#current, last_verified: new Date().toISOString() };
-        this.store.save(this.#current);
+        try {
+          this.store.save(this.#current);
+        } catch (err) {
+          this.log.warn({ err, file: this.store.path }, 'cannot update the credentials file');
+        }
         this.log.info({ satellite_id: this.#current.satellite_id }, 'persisted backend credentials verified');
         return this.#current;
       }
@@ -60,8 +64,13 @@ export class Registrar {
       satellite_name: answer.name,
       registered_at: new Date().toISOString()
     };
-    this.store.save(creds);
     this.#current = creds;
+    try {
+      this.store.save(creds);
+    } catch (err) {
+      // Keep working with the key in memory; registering again now would only burn another token.
+      this.log.error({ err, file: this.store.path }, 'cannot persist the API key (DEPLOYSTACK_CREDENTIALS_FILE); a restart will need a new registration token');
+    }
     this.log.info({ satellite_id: creds.satellite_id, satellite_type: answer.satellite_type, file: this.store.path }, 'registered with the backend; API key saved');
     return creds;
   }

@@ -1,4 +1,4 @@
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EventSink } from './bus';
@@ -35,6 +35,7 @@ export class DurableEventQueue implements EventSink {
   #doneSinceCompact = 0;
   #pendingWrite: string[] = [];
   #writeScheduled = false;
+  #writeFailing = false;
 
   constructor(opts: EventQueueOptions) {
     mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
@@ -63,9 +64,17 @@ export class DurableEventQueue implements EventSink {
   }
 
   push(event: SatelliteEvent): void {
-    if (this.#fd === undefined) throw new Error('event queue is closed');
     if (event.seq <= this.#lastSeq) throw new Error(`event sequence ${event.seq} is not after ${this.#lastSeq}`);
     this.#lastSeq = event.seq;
+    if (this.#fd === undefined) {
+      // Emitted during shutdown after the queue closed: straight to the journal for the next run.
+      try {
+        appendFileSync(this.#journal, `${JSON.stringify(event)}\n`, { mode: 0o600 });
+      } catch (err) {
+        this.#log?.error({ err, type: event.type }, 'cannot journal an event emitted after shutdown; lost');
+      }
+      return;
+    }
     this.#pendingWrite.push(`${JSON.stringify(event)}\n`);
     if (!this.#writeScheduled) {
       this.#writeScheduled = true;
@@ -93,14 +102,19 @@ export class DurableEventQueue implements EventSink {
     this.#cursor = last.seq;
     this.#writeCursor();
     this.#doneSinceCompact += done.length;
-    if (this.size === 0) {
-      this.flushWrites();
-      if (this.size === 0 && this.#fd !== undefined) {
-        ftruncateSync(this.#fd, 0);
-        this.#doneSinceCompact = 0;
+    try {
+      if (this.size === 0) {
+        this.flushWrites();
+        if (this.size === 0 && this.#fd !== undefined && this.#pendingWrite.length === 0) {
+          ftruncateSync(this.#fd, 0);
+          this.#doneSinceCompact = 0;
+        }
+      } else if (this.#spilled === 0 && this.#doneSinceCompact >= COMPACT_AFTER) {
+        this.#rewrite(this.#mem);
       }
-    } else if (this.#spilled === 0 && this.#doneSinceCompact >= COMPACT_AFTER) {
-      this.#rewrite(this.#mem);
+    } catch (err) {
+      // Compaction is housekeeping: the cursor already says what is done.
+      this.#log?.warn({ err }, 'event journal compaction failed');
     }
   }
 
@@ -110,7 +124,16 @@ export class DurableEventQueue implements EventSink {
     if (this.#pendingWrite.length === 0 || this.#fd === undefined) return;
     const text = this.#pendingWrite.join('');
     this.#pendingWrite = [];
-    writeSync(this.#fd, text);
+    try {
+      writeSync(this.#fd, text);
+    } catch (err) {
+      // Disk full or gone: keep the lines in memory and try again with the next write.
+      this.#pendingWrite.unshift(text);
+      if (!this.#writeFailing) this.#log?.error({ err, file: this.#journal }, 'cannot write the event journal; events are kept in memory only');
+      this.#writeFailing = true;
+      return;
+    }
+    this.#writeFailing = false;
   }
 
   close(): void {
@@ -172,8 +195,13 @@ export class DurableEventQueue implements EventSink {
   }
 
   #writeCursor(): void {
-    const tmp = `${this.#cursorFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ last_done_seq: this.#cursor }), { mode: 0o600 });
-    renameSync(tmp, this.#cursorFile);
+    try {
+      const tmp = `${this.#cursorFile}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ last_done_seq: this.#cursor }), { mode: 0o600 });
+      renameSync(tmp, this.#cursorFile);
+    } catch (err) {
+      // Delivery goes on; only a restart before the next successful write would resend.
+      this.#log?.error({ err, file: this.#cursorFile }, 'cannot record delivered events');
+    }
   }
 }

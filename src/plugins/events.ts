@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
+import { ConfigError } from '../config/config-error';
 import { EventBus } from '../events/bus';
 import { DurableEventQueue } from '../events/journal';
 
@@ -19,7 +20,13 @@ export default fp(async (app: FastifyInstance) => {
   const { env } = app.satellite;
   const bus = new EventBus(app.log);
   if (env.backend.url) {
-    const queue = new DurableEventQueue({ dir: join(env.dataDir, 'events'), maxInMemory: env.events.maxQueueSize, log: app.log });
+    const dir = join(env.dataDir, 'events');
+    let queue: DurableEventQueue;
+    try {
+      queue = new DurableEventQueue({ dir, maxInMemory: env.events.maxQueueSize, log: app.log });
+    } catch (err) {
+      throw new ConfigError(`Cannot keep the event journal in ${dir} (SATELLITE_DATA_DIR): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
     bus.attachSink(queue);
     app.addHook('onClose', async () => queue.close());
   }

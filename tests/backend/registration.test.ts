@@ -1,8 +1,10 @@
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app';
 import { VERSION } from '../../src/version';
+import { testConfig } from '../helpers/config';
 import { FakeBackend } from '../fake-backend/server';
 import { backendEnv, newToken, SAT_NAME, startSatellite, startWithLogs, stdioServer, tempDir, waitFor, withBackend } from './helpers';
 
@@ -118,6 +120,24 @@ describe('backend down at start', () => {
       await fake.start();
       await waitFor('connection after the backend came up', () => app!.backend?.state === 'connected', 8_000);
       await waitFor('new config', () => Object.keys(app!.configStore.current.mcp_servers).length === 2);
+    });
+  });
+});
+
+describe('bad local state', () => {
+  it('starts with a corrupt persisted configuration and refuses an unusable data dir with a clear error', async () => {
+    await withBackend(async ({ fake, dir, apps }) => {
+      const env = backendEnv(fake, dir, newToken(fake));
+      mkdirSync(join(dir, 'data', 'backend'), { recursive: true });
+      writeFileSync(join(dir, 'data', 'backend', 'config.json'), '{"mcp_servers": [');
+      fake.config = { mcp_servers: { a: stdioServer('i-1', 'team-a', 'alpha') } };
+      const { app, lines } = await startWithLogs(env);
+      apps.push(app);
+      expect(lines.some((l) => l.includes('persisted backend configuration is unreadable'))).toBe(true);
+      await waitFor('config from the backend', () => Object.keys(app.configStore.current.mcp_servers).length === 1);
+
+      writeFileSync(join(dir, 'not-a-dir'), 'x');
+      await expect(buildApp(testConfig({ ...env, SATELLITE_DATA_DIR: join(dir, 'not-a-dir') }))).rejects.toThrow(/event journal in .*not-a-dir.*SATELLITE_DATA_DIR.*ENOTDIR/);
     });
   });
 });

@@ -67,6 +67,18 @@ describe('durable event queue', () => {
     q3.close();
   });
 
+  it('journals an event emitted after close for the next run', () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const { queue: q1, bus } = open(t.dir, 10);
+    logs(bus, 0, 2);
+    q1.close();
+    logs(bus, 2, 3);
+    const q2 = new DurableEventQueue({ dir: t.dir, maxInMemory: 10 });
+    expect(q2.peek(10).map(nOf)).toEqual([0, 1, 2]);
+    q2.close();
+  });
+
   it('skips a line torn by a crash mid-write', () => {
     const t = tempDir();
     cleanup = t.cleanup;
