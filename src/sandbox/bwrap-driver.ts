@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { bwrapMountArgs } from './host-binds';
 import { prepareJailed, SANDBOX_HOME, type JailOptions } from './jail';
 import { confine, toPlan, type DriverContext } from './prepare';
+import type { RlimitChoice } from './rlimits';
 import type { SandboxDriver, SandboxSpawnPlan, SandboxSpawnRequest } from './types';
+import type { Argv } from './wrappers';
 
 /**
  * bubblewrap: new user, pid, uts, ipc and cgroup namespaces; the system read-only, a private /tmp,
@@ -18,7 +20,8 @@ export class BwrapDriver implements SandboxDriver {
 
   async plan(req: SandboxSpawnRequest): Promise<SandboxSpawnPlan> {
     const p = await prepareJailed(this.ctx, req, this.opts);
-    const bwrap = [
+    // prlimit runs inside, after the namespaces exist (see ConfineOptions.prlimit).
+    const bwrap = (_fallback: RlimitChoice, prlimit: string[]): Argv => [
       this.opts.binary,
       '--unshare-user', '--unshare-pid', '--unshare-uts', '--unshare-ipc', '--unshare-cgroup-try',
       '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
@@ -31,9 +34,9 @@ export class BwrapDriver implements SandboxDriver {
       '--hostname', `mcp-${req.teamSlug}`,
       // bwrap's root is a writable tmpfs; only the home, /tmp and /dev/shm should take writes.
       '--remount-ro', '/',
-      '--', p.command, ...p.args
-    ] as [string, ...string[]];
-    const c = await confine(this.ctx, req, bwrap);
+      '--', ...prlimit, p.command, ...p.args
+    ];
+    const c = await confine(this.ctx, req, bwrap, { prlimit: 'inner' });
     return toPlan(c, { env: p.env, cwd: p.hostDir, writableDir: p.hostDir });
   }
 }

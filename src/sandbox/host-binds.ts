@@ -41,9 +41,9 @@ function systemMounts(): Mount[] {
 
 /**
  * Read-only mounts for the system, the node runtime's install prefix, the satellite's node_modules and
- * the command itself when it lives somewhere else (an operator-listed absolute path).
+ * the command (and wrapper tools) when they live somewhere else (e.g. an operator-listed absolute path).
  */
-export function hostMounts(opts: { command: string; nodeModulesDir?: string; execPath?: string }): Mount[] {
+export function hostMounts(opts: { command: string; nodeModulesDir?: string; execPath?: string; tools?: (string | undefined)[] }): Mount[] {
   const mounts = systemMounts();
   const covered = (p: string) => mounts.some((m) => m.kind === 'ro' && isUnder(p, m.source));
   const add = (p: string) => {
@@ -52,8 +52,11 @@ export function hostMounts(opts: { command: string; nodeModulesDir?: string; exe
   // e.g. /opt/node-v20/bin/node → /opt/node-v20 (npm and npx live there too)
   add(dirname(dirname(realpathSync(opts.execPath ?? process.execPath))));
   if (opts.nodeModulesDir) add(opts.nodeModulesDir);
-  add(opts.command);
-  add(realpathSync(opts.command));
+  for (const file of [opts.command, ...(opts.tools ?? [])]) {
+    if (!file) continue;
+    add(file);
+    add(realpathSync(file));
+  }
   return mounts;
 }
 

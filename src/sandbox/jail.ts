@@ -20,7 +20,7 @@ export interface JailedRequest extends PreparedRequest {
 /** What bwrap and nsjail share: the validated request, the read-only host mounts and the child's env as seen inside. */
 export async function prepareJailed(ctx: DriverContext, req: SandboxSpawnRequest, opts: JailOptions): Promise<JailedRequest> {
   const p = await prepareRequest(ctx, req);
-  const mounts = hostMounts({ command: p.command, nodeModulesDir: opts.nodeModulesDir });
+  const mounts = hostMounts({ command: p.command, nodeModulesDir: opts.nodeModulesDir, tools: [ctx.tools.prlimit] });
   const env = childEnv(p.serverEnv, { PATH: runtimePath(p.command), HOME: SANDBOX_HOME, TMPDIR: '/tmp' });
   return { ...p, mounts, env };
 }

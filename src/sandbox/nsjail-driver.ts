@@ -55,7 +55,7 @@ export class NsjailDriver implements SandboxDriver {
       ...Object.keys(p.env).flatMap((k) => ['-E', k]),
       '--', p.command, ...p.args
     ];
-    const c = await confine(this.ctx, req, build, { prlimit: false });
+    const c = await confine(this.ctx, req, build, { prlimit: 'none' });
     return toPlan(c, { env: p.env, cwd: p.hostDir, writableDir: p.hostDir });
   }
 }

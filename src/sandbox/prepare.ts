@@ -61,28 +61,31 @@ export interface Confinement {
 export interface ConfineOptions {
   /** Wrappers that go innermost, right before the command (e.g. setpriv). */
   innerPrefix?: readonly string[];
-  /** false when the driver applies rlimits itself. */
-  prlimit?: boolean;
+  /**
+   * outer (default): prlimit wraps everything. inner: the driver places the prlimit prefix itself
+   * (bwrap: after the user namespace exists, so RLIMIT_NPROC counts the sandbox's tasks, not every
+   * task of the uid, on kernels with per-namespace ucounts). none: the driver applies rlimits itself.
+   */
+  prlimit?: 'outer' | 'inner' | 'none';
 }
+
+export type ArgvBuilder = (fallback: RlimitChoice, prlimitPrefix: string[]) => Argv;
 
 /**
  * Wraps `argv` with limits: a cgroup (joined before exec, so nothing forks outside it) where the host
  * allows one, and prlimit for the rlimits plus the fallbacks for what the cgroup could not cover.
- * `argv` may be a function of those fallbacks, for drivers that set rlimits themselves.
+ * `argv` may be a builder, for drivers that place or apply the rlimits themselves.
  */
-export async function confine(
-  ctx: DriverContext,
-  req: SandboxSpawnRequest,
-  argv: Argv | ((fallback: RlimitChoice) => Argv),
-  opts: ConfineOptions = {}
-): Promise<Confinement> {
+export async function confine(ctx: DriverContext, req: SandboxSpawnRequest, argv: Argv | ArgvBuilder, opts: ConfineOptions = {}): Promise<Confinement> {
   const group: CgroupHandle | undefined = ctx.cgroups ? await ctx.cgroups.create(`${req.teamSlug}-${req.serverSlug}`, req.limits) : undefined;
   const fallback: RlimitChoice = { addressSpace: !(group?.memory ?? false), processes: !(group?.pids ?? false) };
-  const usePrlimit = opts.prlimit !== false && ctx.tools.prlimit !== undefined;
-  let wrapped = prepend(opts.innerPrefix, typeof argv === 'function' ? argv(fallback) : argv);
-  if (usePrlimit) wrapped = prepend([ctx.tools.prlimit as string, ...prlimitOptions(req.limits, fallback), '--'], wrapped);
+  const placement = opts.prlimit ?? 'outer';
+  const prlimitPrefix = placement !== 'none' && ctx.tools.prlimit ? [ctx.tools.prlimit, ...prlimitOptions(req.limits, fallback), '--'] : [];
+  const built = typeof argv === 'function' ? argv(fallback, placement === 'inner' ? prlimitPrefix : []) : argv;
+  let wrapped = prepend(opts.innerPrefix, built);
+  if (placement === 'outer') wrapped = prepend(prlimitPrefix, wrapped);
   if (group && ctx.tools.sh) wrapped = prepend(group.joinPrefix(ctx.tools.sh), wrapped);
-  const rlimitsApplied = usePrlimit || opts.prlimit === false;
+  const rlimitsApplied = prlimitPrefix.length > 0 || placement === 'none';
   const memoryEnforcement = !fallback.addressSpace ? 'cgroup' : rlimitsApplied ? 'rlimit_as' : 'none';
   const c: Confinement = { argv: wrapped, memoryEnforcement, fallback };
   if (group) {

@@ -133,8 +133,9 @@ describe('bwrap driver: limits', () => {
   });
 
   it('stops a fork bomb at the process limit', async () => {
-    const root = process.getuid?.() === 0;
-    if (!cgroups?.pids && root) throw new Error('no pids cgroup and running as root: RLIMIT_NPROC is not enforced for root, so nothing can stop a fork bomb here');
+    const uid = process.getuid?.() ?? 0;
+    if (!cgroups?.pids && uid === 0) throw new Error('no pids cgroup and running as root: RLIMIT_NPROC is not enforced for root, so nothing can stop a fork bomb here');
+    // Without a cgroup, RLIMIT_NPROC is set inside the user namespace, where (kernel >= 5.14) it counts the sandbox's tasks only.
     const limits = { ...DEFAULT_LIMITS, maxProcesses: 24 };
     const plan = await driver.plan(request({ args: [stage('team-a', 'fork-bomb.mjs'), '200'], limits }));
     const r = await runPlan(plan, 20_000);
@@ -148,5 +149,21 @@ describe('bwrap driver: limits', () => {
     const r = await runPlan(plan, 20_000);
     expect(r.stdout).not.toContain('survived');
     expect(r.code === 0 && r.signal === null).toBe(false);
+  });
+});
+
+describe('bwrap driver: rlimit fallback (no cgroup)', () => {
+  it('applies rlimits inside the namespaces and stops a memory hog by RLIMIT_AS', async () => {
+    const fallback = createSandboxDriver(sandboxEnv(data.dir, { SANDBOX: 'bwrap' }), memoryLog(), { cgroups: false });
+    const plan = await fallback.plan(request({ args: [stage('team-a', 'memory-hog.mjs'), '2048'], limits: { ...DEFAULT_LIMITS, addressSpaceMb: 1024 } }));
+    expect(plan.memoryEnforcement).toBe('rlimit_as');
+    expect(plan.command).toBe(BWRAP);
+    const afterSep = plan.args.slice(plan.args.indexOf('--') + 1);
+    expect(afterSep[0]).toMatch(/prlimit$/);
+    expect(afterSep).toContain(`--as=${1024 * 1024 * 1024}:${1024 * 1024 * 1024}`);
+    expect(afterSep).toContain('--nproc=50:50');
+    const r = await runPlan(plan, 20_000);
+    expect(r.stdout).not.toContain('survived');
+    expect(r.code).not.toBe(0);
   });
 });
