@@ -12,13 +12,15 @@ function words(s: string): string[] {
   return s.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
 }
 
-/** How well one query term matches one word: exact 1, prefix 0.8, inside 0.6, one typo 0.4. */
+/** How well one query term matches one word: exact 1, prefix 0.8, inside 0.6, one typo 0.4 (0.35 in a prefix). */
 function termScore(term: string, fieldWords: string[], field: string): number {
   let best = 0;
   for (const w of fieldWords) {
     if (w === term) return 1;
     if (w.startsWith(term)) best = Math.max(best, 0.8);
     else if (term.length >= 4 && w.length >= 4 && withinOneEdit(term, w)) best = Math.max(best, 0.4);
+    // A typo in the start of a longer word ("isue" for "issues").
+    else if (term.length >= 4 && w.length > term.length + 1 && withinOneEdit(term, w.slice(0, term.length + 1))) best = Math.max(best, 0.35);
   }
   if (best < 0.6 && term.length >= 3 && field.includes(term)) best = 0.6;
   return best;

@@ -208,7 +208,7 @@ describe('remote upstream over legacy HTTP+SSE', () => {
   let up: RemoteUpstream;
   beforeAll(async () => {
     s = await startMcpHttpServer({ name: 'legacy', mode: 'sse' });
-    up = createRemoteUpstream(remoteConfig('old', s.url, { transport_type: 'sse', headers: { Authorization: 'Bearer old' } }), { log, defaultTimeoutMs: 5000 });
+    up = createRemoteUpstream(remoteConfig('old', s.url, { transport_type: 'sse', headers: { Authorization: 'Bearer old' }, url_query_params: { api_key: 'k1' } }), { log, defaultTimeoutMs: 5000 });
   });
   afterAll(async () => {
     await up.close();
@@ -221,6 +221,7 @@ describe('remote upstream over legacy HTTP+SSE', () => {
     expect(text(await up.request('tools/call', { name: 'echo', arguments: { text: 'sse' } }))).toBe('legacy:sse');
     expect(s.seen.every((r) => r.authorization === 'Bearer old')).toBe(true);
     expect(s.seen.some((r) => r.method === 'POST' && r.url.startsWith('/messages?sessionId='))).toBe(true);
+    expect(s.seen.every((r) => r.url.includes('api_key=k1'))).toBe(true);
   });
 
   it('routes progress and sampling of the single call in flight', async () => {

@@ -54,6 +54,8 @@ export class LegacySseConnection implements RemoteConnection {
         }
         // Credentials go to the configured origin only.
         if (!this.http.sameOrigin(url)) return reject(protocolError(this.slug, 'the endpoint event names another origin'));
+        // The configured query parameters (often an API key) go with the POSTs too.
+        for (const [k, v] of this.http.url.searchParams) if (!url.searchParams.has(k)) url.searchParams.set(k, v);
         this.#endpoint = url;
         resolve();
       };
