@@ -8,15 +8,15 @@ export interface UpstreamCallOptions {
   timeoutMs?: number;
   /** Notifications the server relates to this call (progress with the caller's token restored, logging). */
   onNotification?(n: JsonRpcNotification): void;
-  /** Server→client requests raised during this call (sampling, elicitation, roots, ping). */
-  onRequest?(method: string, params?: JsonObject): Promise<JsonObject>;
+  /** Server→client requests raised during this call (sampling, elicitation, roots, ping); `signal` aborts when the server cancels it. */
+  onRequest?(method: string, params?: JsonObject, signal?: AbortSignal): Promise<JsonObject>;
 }
 
 export interface UpstreamListener {
   /** Notifications that belong to no call: list_changed, resources/updated, logging outside a call. */
   onNotification?(n: JsonRpcNotification): void;
-  /** Server→client requests outside any call. */
-  onRequest?(method: string, params?: JsonObject): Promise<JsonObject>;
+  /** Server→client requests outside any call; `signal` aborts when the server cancels it. */
+  onRequest?(method: string, params?: JsonObject, signal?: AbortSignal): Promise<JsonObject>;
   onStatus?(status: ServerStatus): void;
 }
 

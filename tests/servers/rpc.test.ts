@@ -58,6 +58,20 @@ describe('one stdio process shared by many callers', () => {
     expect(textOf(res).answer.content.text).toBe('echo:hi');
   });
 
+  it('aborts the answering of a server→client request the child cancels, and sends no answer', async () => {
+    let reason: unknown;
+    const res = await up().request('tools/call', { name: 'ask_then_cancel', arguments: {} }, {
+      onRequest: (_method, _params, signal) => new Promise((resolve) => {
+        signal!.addEventListener('abort', () => {
+          reason = signal!.reason;
+          resolve({ role: 'assistant', content: { type: 'text', text: 'too late' }, model: 'm' });
+        });
+      })
+    });
+    expect(reason).toBe('changed my mind');
+    expect(textOf(res)).toEqual({ answered: false });
+  });
+
   it('routes a log notification to the call in flight and answers pings of the child itself', async () => {
     const got: JsonRpcNotification[] = [];
     await up().request('tools/call', { name: 'log', arguments: { message: 'hello' } }, { onNotification: (n) => got.push(n) });

@@ -6,6 +6,7 @@ import {
   JsonRpcError,
   classifyMessage,
   errorResponse,
+  isValidId,
   successResponse,
   type JsonObject,
   type JsonRpcId,
@@ -44,6 +45,8 @@ export class RpcChannel {
   #nextToken = 1;
   #pending = new Map<number, PendingCall>();
   #progress = new Map<string, PendingCall>();
+  /** Requests of the child being answered by a client, by the child's id: aborted when it cancels them. */
+  #serving = new Map<JsonRpcId, AbortController>();
   #closed: JsonRpcError | undefined;
 
   constructor(private readonly deps: RpcChannelDeps) {}
@@ -107,6 +110,8 @@ export class RpcChannel {
       this.#settle(call);
       call.reject(err);
     }
+    for (const ac of this.#serving.values()) ac.abort(err.message);
+    this.#serving.clear();
   }
 
   /** One parsed line from the child's stdout; returns false when it is not JSON-RPC at all. */
@@ -172,13 +177,21 @@ export class RpcChannel {
       return;
     }
     const answer = handler;
-    Promise.resolve().then(() => answer(req.method, req.params)).then(
-      (result) => this.#reply(successResponse(req.id, result)),
+    const ac = new AbortController();
+    this.#serving.set(req.id, ac);
+    Promise.resolve().then(() => answer(req.method, req.params, ac.signal)).then(
+      (result) => this.#replyUnlessCancelled(ac, req.id, successResponse(req.id, result)),
       (err: unknown) => {
         const e = err instanceof JsonRpcError ? err : new JsonRpcError(ErrorCode.InternalError, err instanceof Error ? err.message : String(err));
-        this.#reply(errorResponse(req.id, e.code, e.message, e.data));
+        this.#replyUnlessCancelled(ac, req.id, errorResponse(req.id, e.code, e.message, e.data));
       }
     );
+  }
+
+  #replyUnlessCancelled(ac: AbortController, id: JsonRpcId, res: JsonRpcResponse): void {
+    if (this.#serving.get(id) === ac) this.#serving.delete(id);
+    // The child cancelled its request (or is gone): it must not get an answer.
+    if (!ac.signal.aborted) this.#reply(res);
   }
 
   #reply(res: JsonRpcResponse): void {
@@ -198,8 +211,13 @@ export class RpcChannel {
       return;
     }
     if (n.method === 'notifications/cancelled') {
-      // The child gave up on one of its own requests; the late answer is simply not wanted.
-      this.deps.log.debug({ params: n.params }, 'server cancelled its request');
+      // The child gave up on one of its own requests: tell whoever is answering it, and send no answer.
+      const id = n.params?.requestId;
+      const ac = isValidId(id) ? this.#serving.get(id) : undefined;
+      if (ac && isValidId(id)) {
+        this.#serving.delete(id);
+        ac.abort(typeof n.params?.reason === 'string' ? n.params.reason : 'cancelled by the server');
+      }
       return;
     }
     if (n.method === 'notifications/message') {
