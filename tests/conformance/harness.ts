@@ -3,7 +3,6 @@
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app';
-import serversPlugin from '../../src/plugins/servers';
 import { testConfig } from '../helpers/config';
 
 export const FIXTURE = fileURLToPath(new URL('../fixtures/conformance-fixture.mjs', import.meta.url));
@@ -20,8 +19,6 @@ export async function startConformanceApp(env: Record<string, string> = {}): Pro
       }
     }
   }));
-  // Until src/app.ts registers the server registry itself.
-  if (!app.hasDecorator('servers')) await app.register(serversPlugin);
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, base };
 }

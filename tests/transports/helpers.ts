@@ -3,7 +3,6 @@
 import { request } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app';
-import serversPlugin from '../../src/plugins/servers';
 import { FIXTURE } from '../conformance/harness';
 import { testConfig } from '../helpers/config';
 
@@ -27,7 +26,6 @@ export async function startApp(env: Record<string, string> = {}, extraServers: R
     },
     mcp_servers: { a: server('team-a', 'conf'), b: server('team-b', 'conf-b'), ...extraServers }
   }));
-  if (!app.hasDecorator('servers')) await app.register(serversPlugin, { eager: false });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, base };
 }
