@@ -68,15 +68,41 @@ export function installSignalHandlers(app: FastifyInstance, timeoutMs: number, o
 }
 
 /**
- * While the app closes, every response says `Connection: close`: a keep-alive client's socket
- * then ends with its last response instead of holding server.close() until the deadline.
+ * The drain phase of app.close(). Its preClose hook runs before every later plugin's (hooks run
+ * in registration order), so it waits, up to SHUTDOWN_TIMEOUT_MS, for in-flight POST/DELETE
+ * requests (tool calls, including those answering over an SSE response) to finish before the
+ * transports end sessions and streams. Meanwhile new requests get 503 (return503OnClosing), and
+ * every response says `Connection: close` so keep-alive sockets end with their last response
+ * instead of holding server.close() until the deadline. Long-lived GET streams are not waited
+ * for: the transports end them.
  */
 export const drainConnections = fp(async (app: FastifyInstance) => {
   let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
+  const inFlight = new Set<object>();
+  let onIdle: (() => void) | undefined;
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
+    inFlight.add(request);
+    // 'close' fires on completion and on a dropped connection alike, hijacked replies included.
+    reply.raw.once('close', () => {
+      inFlight.delete(request);
+      if (inFlight.size === 0) onIdle?.();
+    });
   });
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
   });
-}, { name: 'drain-connections' });
+  app.addHook('preClose', async () => {
+    closing = true;
+    if (inFlight.size === 0) return;
+    const timeoutMs = app.satellite.env.shutdownTimeoutMs;
+    app.log.info({ requests: inFlight.size, timeoutMs }, 'waiting for in-flight requests');
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      onIdle = resolve;
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    clearTimeout(timer);
+    if (inFlight.size > 0) app.log.warn({ requests: inFlight.size }, 'in-flight requests outlived the shutdown deadline');
+  });
+}, { name: 'drain-connections', dependencies: ['config'] });

@@ -75,6 +75,34 @@ describe('graceful shutdown', () => {
     await inFlight;
   });
 
+  it('waits for in-flight POSTs before later preClose hooks end sessions and streams', async () => {
+    const app = await buildApp(testConfig());
+    const order: string[] = [];
+    let arrived = false;
+    app.post('/test/slow-post', async () => {
+      arrived = true;
+      await sleep(300);
+      order.push('post answered');
+      return { ok: true };
+    });
+    // Stands for the transports plugin, which ends every session and stream in preClose.
+    await app.register(fp(async (instance) => {
+      instance.addHook('preClose', async () => {
+        order.push('streams ended');
+      });
+    }));
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const inFlight = fetch(`${base}/test/slow-post`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    for (let i = 0; i < 200 && !arrived; i++) await sleep(10);
+    expect(arrived).toBe(true);
+    const closed = app.close();
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('connection')).toBe('close');
+    await closed;
+    expect(order).toEqual(['post answered', 'streams ended']);
+  });
+
   it('stops jobs first and closes the audit trail last, after later plugins wrote to it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'satellite-shutdown-'));
     try {
