@@ -6,7 +6,7 @@ import type { ClientIdentity, McpSessionHandler, SessionHandlerFactory, SessionO
 import type { ServerStatus } from '../servers/upstream';
 import { CatalogCache, type Catalog } from './catalog-cache';
 import { buildIndex, type CatalogIndex } from './catalog-index';
-import { DisabledTools } from './disabled-tools';
+import { ANY_TEAM, DisabledTools } from './disabled-tools';
 import { upstreamKey, visibleTo, type GatewayUpstream, type ServerDirectory } from './server-directory';
 import { TeamSessionHandler } from './team-handler';
 
@@ -110,6 +110,16 @@ export class TeamGateway implements SessionHandlerFactory {
   setToolDisabled(teamId: string, installationOrSlug: string, toolName: string, disabled: boolean): boolean {
     const changed = this.disabled.set(teamId, installationOrSlug, toolName, disabled);
     if (changed) this.#broadcast((h) => h.identity.teamId === teamId, 'notifications/tools/list_changed');
+    return changed;
+  }
+
+  /** The backend's update_tool_status names only the installation (its id is unique across teams). */
+  setToolDisabledByInstallation(installationId: string, toolName: string, disabled: boolean): boolean {
+    const changed = this.disabled.set(ANY_TEAM, installationId, toolName, disabled);
+    if (changed) {
+      const teams = new Set([...this.#watched.keys()].filter((u) => u.config.installation_id === installationId).map((u) => u.teamId));
+      this.#broadcast((h) => teams.has(h.identity.teamId), 'notifications/tools/list_changed');
+    }
     return changed;
   }
 

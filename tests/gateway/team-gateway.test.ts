@@ -114,6 +114,15 @@ describe('team gateway over a real registry (stdio + remote)', () => {
     expect(await bob.toolNames()).toContain('web__echo');
     expect(carol.outbound.some((n) => n.method === 'notifications/tools/list_changed')).toBe(true);
     h.gateway.setToolDisabled('team-b', 'web', 'echo', false);
+    // By installation id, as the backend's update_tool_status names it.
+    carol.outbound.length = 0;
+    expect(h.gateway.setToolDisabledByInstallation('inst-web-team-b', 'whoami', true)).toBe(true);
+    expect(await carol.toolNames()).not.toContain('web__whoami');
+    expect(await bob.toolNames()).toContain('web__whoami');
+    expect(carol.outbound.map((n) => n.method)).toEqual(['notifications/tools/list_changed']);
+    const refused = await carol.request('tools/call', { name: 'web__whoami', arguments: {} });
+    expect(refused.isError).toBe(true);
+    h.gateway.setToolDisabledByInstallation('inst-web-team-b', 'whoami', false);
     expect(h.gateway.toolCounts('team-b')).toEqual([{ serverSlug: 'web', tools: 5 }]);
     expect(h.gateway.toolCounts('team-a').map((c) => c.serverSlug).sort()).toEqual(['mini1', 'mini2', 'web']);
     carol.handler.close('test');
@@ -206,7 +215,9 @@ describe('meta-tool mode', () => {
     expect(found.tools[0]).toMatchObject({ tool_path: 'web__echo', server_name: 'web', transport: 'http' });
     expect(found.tools.every((t: { tool_path: string }) => !t.tool_path.startsWith('other__'))).toBe(true);
     const all = JSON.parse(textOf(await s.request('tools/call', { name: 'discover_mcp_tools', arguments: { query: '*', limit: 50 } })));
-    expect(all.total_found).toBe(19);
+    const counts = h.gateway.toolCounts('team-a');
+    expect(counts.map((c) => c.serverSlug).sort()).toEqual(['mini1', 'web']);
+    expect(all.total_found).toBe(counts.reduce((n, c) => n + c.tools, 0));
     const run = await s.request('tools/call', { name: 'execute_mcp_tool', arguments: { tool_path: found.tools[0].tool_path, arguments: { text: 'meta' } } });
     expect(textOf(run)).toBe('web-a:meta');
     const colon = await s.request('tools/call', { name: 'execute_mcp_tool', arguments: { tool_path: 'web:echo', arguments: { text: 'colon' } } });
