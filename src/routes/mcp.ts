@@ -1,7 +1,9 @@
 import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCode } from '../mcp/jsonrpc';
 import type { SessionTarget } from '../mcp/session-contract';
 import { identityOf } from '../transports/deps';
+import { sendJsonRpcError } from '../transports/http-guards';
 import { transportContext } from '../transports/route-context';
 import { handleDelete, handleGet, handlePost } from '../transports/streamable-http';
 
@@ -11,6 +13,8 @@ const serverTarget = (req: FastifyRequest): SessionTarget => ({
   teamId: identityOf(req).teamId,
   serverSlug: (req.params as { slug: string }).slug
 });
+
+const methodNotAllowed = (reply: FastifyReply) => sendJsonRpcError(reply, 405, ErrorCode.ConnectionClosed, 'Method not allowed');
 
 const HEADERS_DOC = 'Headers: Mcp-Session-Id (after initialize), MCP-Protocol-Version, Accept: application/json, text/event-stream; Last-Event-ID on GET to resume.';
 const slugParams = { type: 'object', required: ['slug'], properties: { slug: { type: 'string', description: 'server_slug of one of the team\'s servers' } } } as const;
@@ -27,5 +31,6 @@ export default fp(async (app: FastifyInstance) => {
     app.post(e.url, { onRequest, schema: schema('MCP Streamable HTTP: JSON-RPC message') }, (req, reply) => handlePost(deps, req, reply, e.target(req)));
     app.get(e.url, { onRequest, schema: schema('MCP Streamable HTTP: server-to-client SSE stream, or resume one with Last-Event-ID') }, (req, reply) => handleGet(deps, req, reply, e.target(req)));
     app.delete(e.url, { onRequest, schema: schema('MCP Streamable HTTP: end the session') }, (req, reply) => handleDelete(deps, req, reply, e.target(req)));
+    app.route({ method: ['PUT', 'PATCH'], url: e.url, schema: { hide: true }, handler: (_req, reply) => methodNotAllowed(reply.header('allow', 'GET, POST, DELETE')) });
   }
 }, { name: 'mcp-routes', encapsulate: true, dependencies: ['config', 'auth', 'transports', 'session-handlers'] });

@@ -28,7 +28,7 @@ export async function handleSseMessage(deps: TransportDeps, req: FastifyRequest,
   const q = req.query as { sessionId?: string; session?: string };
   const id = q.sessionId ?? q.session;
   if (id === undefined || id === '') return sendJsonRpcError(reply, 400, ErrorCode.ConnectionClosed, 'Bad Request: sessionId query parameter is required');
-  const session = deps.sessions.get(id, identityOf(req), target);
+  const session = deps.sessions.get(id, identityOf(req), target, 'sse');
   if (session === undefined) return sendNotFound(reply);
   if (!isJsonContentType(req)) return sendJsonRpcError(reply, 415, ErrorCode.ConnectionClosed, 'Unsupported Media Type: Content-Type must be application/json');
   const parsed = parseBody(req.body);

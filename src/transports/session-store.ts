@@ -78,12 +78,12 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
   }
 
   /**
-   * The session with this id, only when it belongs to the same team, user and target;
+   * The session with this id, only when it belongs to the same team, user, target and transport;
    * anything else looks exactly like an unknown id (404), never like someone else's session.
    */
-  get(id: string, identity: ClientIdentity, target: SessionTarget): McpSession | undefined {
+  get(id: string, identity: ClientIdentity, target: SessionTarget, transport: TransportKind): McpSession | undefined {
     const s = this.#sessions.get(id);
-    if (s === undefined || s.closed) return undefined;
+    if (s === undefined || s.closed || s.transport !== transport) return undefined;
     if (s.identity.teamId !== identity.teamId || s.identity.userId !== identity.userId) return undefined;
     if (targetKey(s.target) !== targetKey(target)) return undefined;
     return s;

@@ -33,7 +33,7 @@ function findSession(deps: TransportDeps, req: FastifyRequest, reply: FastifyRep
     sendJsonRpcError(reply, 400, ErrorCode.ConnectionClosed, 'Bad Request: Mcp-Session-Id header is required');
     return undefined;
   }
-  const session = deps.sessions.get(id, identityOf(req), target);
+  const session = deps.sessions.get(id, identityOf(req), target, 'streamable-http');
   if (session === undefined) sendNotFound(reply);
   return session;
 }

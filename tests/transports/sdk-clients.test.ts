@@ -111,6 +111,9 @@ describe('legacy HTTP+SSE', () => {
     // another team's token never reaches this session
     const foreign = await fetch(`${base}/servers/conf/message?sessionId=${sid}`, { method: 'POST', headers: { ...auth(TOKEN_B), 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
     expect(foreign.status).toBe(404);
+    // a legacy session is not a Streamable HTTP session
+    const crossed = await fetch(`${base}/servers/conf/mcp`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sid }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+    expect(crossed.status).toBe(404);
     await sse.cancel();
   });
 

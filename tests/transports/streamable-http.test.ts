@@ -142,6 +142,12 @@ describe('HTTP rules', () => {
     expect(configured.headers.get('access-control-expose-headers')).toMatch(/Mcp-Session-Id/i);
   });
 
+  it('405 for methods the endpoint does not serve', async () => {
+    const res = await fetch(url, { method: 'PUT', headers: headers(), body: '{}' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, POST, DELETE');
+  });
+
   it('answers a CORS preflight for an allowed origin', async () => {
     const res = await fetch(url, { method: 'OPTIONS', headers: { origin: 'http://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'mcp-session-id,content-type' } });
     expect(res.status).toBe(204);
