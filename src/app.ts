@@ -20,6 +20,10 @@ import oauthMetadataRoutes from './routes/oauth-metadata';
 import corsPlugin from './plugins/cors';
 import swaggerPlugin from './plugins/swagger';
 import rootRoutes from './routes/root';
+import transportsPlugin from './plugins/transports';
+import sessionHandlersPlugin from './plugins/session-handlers';
+import mcpRoutes from './routes/mcp';
+import sseRoutes from './routes/sse';
 
 export interface BuildOptions {
   /** Where logs go (tests capture them); stdout otherwise. */
@@ -54,6 +58,10 @@ export async function buildApp(config: SatelliteConfig, options: BuildOptions = 
   await app.register(oauthMetadataRoutes);
   await app.register(oauthCacheRoutes);
   await app.register(rootRoutes);
+  await app.register(transportsPlugin);
+  await app.register(sessionHandlersPlugin);
+  await app.register(mcpRoutes);
+  await app.register(sseRoutes);
   await app.register(statusRoutes);
   await app.register(metricsRoutes);
   await app.register(backendPlugin);
