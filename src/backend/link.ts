@@ -179,13 +179,17 @@ export class BackendLink {
     return this.sender ? this.sender.flush() : Promise.resolve('empty');
   }
 
-  /** Stops the timers, then gives queued events `flushTimeoutMs` to leave; the rest stay on disk. */
+  /** Stops registration retries, polling and the other timers. */
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     for (const wake of this.#sleepers) wake();
+  }
+
+  /** Gives queued events `flushTimeoutMs` to leave, once the rest of the app has closed; the rest stay on disk. */
+  async flushOnShutdown(): Promise<void> {
     if (this.sender && this.#registrar.credentials && this.#o.queue && this.#o.queue.size > 0) {
       const outcome = await this.sender.drain(this.#o.env.events.flushTimeoutMs);
       this.#o.log.info({ outcome, left: this.#o.queue.size }, 'events flushed on shutdown');

@@ -21,6 +21,7 @@ export class EventBus {
   #sink: EventSink | undefined;
   readonly #byType = new Map<EventType, Set<EventListener<any>>>();
   readonly #any = new Set<EventListener>();
+  readonly #beforeClose: (() => Promise<void>)[] = [];
 
   constructor(private readonly log?: FastifyBaseLogger) {}
 
@@ -32,6 +33,21 @@ export class EventBus {
 
   get sink(): EventSink | undefined {
     return this.#sink;
+  }
+
+  /** Work to run at shutdown after every other component has closed (and emitted its last events). */
+  beforeClose(fn: () => Promise<void>): void {
+    this.#beforeClose.push(fn);
+  }
+
+  async runBeforeClose(): Promise<void> {
+    for (const fn of this.#beforeClose.splice(0)) {
+      try {
+        await fn();
+      } catch (err) {
+        this.log?.error({ err }, 'event shutdown step failed');
+      }
+    }
   }
 
   emit<T extends EventType>(type: T, data: EventDataMap[T]): SatelliteEvent<T>;

@@ -63,6 +63,6 @@ export default fp(async (app: FastifyInstance, opts: BackendPluginOptions) => {
   app.decorate('backend', link);
   wireAuth(app, link);
   app.addHook('onReady', async () => link.start());
-  // Runs before the events plugin closes the journal (hooks close in reverse registration order).
   app.addHook('onClose', async () => link.stop());
+  app.events.beforeClose(() => link.flushOnShutdown());
 }, { name: 'backend', dependencies: ['config', 'events'] });

@@ -28,7 +28,12 @@ export default fp(async (app: FastifyInstance) => {
       throw new ConfigError(`Cannot keep the event journal in ${dir} (SATELLITE_DATA_DIR): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     bus.attachSink(queue);
-    app.addHook('onClose', async () => queue.close());
+    // The events plugin is registered early, so this runs after later plugins closed: their last
+    // events are in the queue when the backend link flushes it.
+    app.addHook('onClose', async () => {
+      await bus.runBeforeClose();
+      queue.close();
+    });
   }
   app.decorate('events', bus);
 }, { name: 'events', dependencies: ['config'] });

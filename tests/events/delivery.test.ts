@@ -141,11 +141,14 @@ describe('events across a restart', () => {
   it('flushes queued events on shutdown', async () => {
     await withBackend(async ({ fake, dir }) => {
       // A long batch interval: only the shutdown flush can deliver these in time.
-      const app = await startSatellite(backendEnv(fake, dir, newToken(fake), { EVENT_BATCH_INTERVAL_MS: '600000' }));
+      const app = await buildApp(testConfig(backendEnv(fake, dir, newToken(fake), { EVENT_BATCH_INTERVAL_MS: '600000' })));
+      // A component closing after the backend plugin still gets its last event out.
+      app.addHook('onClose', async () => void app.events.emit('mcp.client.activity', activity(250)));
+      await app.listen({ port: 0, host: '127.0.0.1' });
       await waitFor('connection', () => app.backend?.state === 'connected');
       for (let n = 0; n < 250; n++) app.events.emit('mcp.client.activity', activity(n));
       await app.close();
-      expect(numbers(fake)).toEqual([...Array(250).keys()]);
+      expect(numbers(fake)).toEqual([...Array(251).keys()]);
     });
   });
 });

@@ -9,6 +9,7 @@ const token = process.env.FAKE_REGISTRATION_TOKEN ?? 'deploystack_satellite_glob
 
 async function main(): Promise<void> {
   const fake = new FakeBackend({ port, registrationTokens: [token] });
+  fake.nextPollInterval = 2; // like the backend's "immediate" mode, so commands act quickly by hand
   await fake.start();
   const control = createServer((req, res) => {
     const chunks: Buffer[] = [];
