@@ -45,6 +45,22 @@ async function runBounded(check: ReadinessCheck, timeoutMs: number): Promise<str
   }
 }
 
+/**
+ * Backend mode: ready once the link is connected (registered, config fetched) and the latest
+ * heartbeat did not fail. Reasons stay generic: /ready is unauthenticated, so no addresses or
+ * backend error texts.
+ */
+function backendCheck(app: FastifyInstance): ReadinessCheck {
+  return () => {
+    const link = app.hasDecorator('backend') ? app.backend : null;
+    if (!link) return 'backend link not running';
+    if (link.state !== 'connected') return `backend link ${link.state}: not registered or not reachable yet`;
+    const heartbeat = app.hasDecorator('jobs') ? app.jobs.list().find((j) => j.name === 'backend-heartbeat') : undefined;
+    if (heartbeat?.lastError !== undefined) return 'the last heartbeat to the backend failed';
+    return undefined;
+  };
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     readiness: Readiness;
@@ -58,8 +74,6 @@ export default fp(async (app: FastifyInstance, opts: { checkTimeoutMs?: number }
   readiness.add('config', () => (app.configStore.current ? undefined : 'configuration not loaded'));
   app.decorate('readiness', readiness);
   app.addHook('onReady', async () => {
-    if (app.satellite.env.backend.url && !readiness.has('backend')) {
-      readiness.add('backend', () => 'backend link not running');
-    }
+    if (app.satellite.env.backend.url && !readiness.has('backend')) readiness.add('backend', backendCheck(app));
   });
 }, { name: 'readiness', dependencies: ['config'] });

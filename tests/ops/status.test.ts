@@ -8,6 +8,8 @@ import jobsPlugin from '../../src/plugins/jobs';
 import statusRoutes from '../../src/routes/status';
 import readinessPlugin from '../../src/routes/status-ready';
 import { testConfig } from '../helpers/config';
+import { backendEnv, newToken, tempDir, waitFor } from '../backend/helpers';
+import { FakeBackend } from '../fake-backend/server';
 
 const TOKEN_A = 'tok-alpha-0123456789abcdef0123456789';
 const TOKEN_B = 'tok-bravo-0123456789abcdef0123456789';
@@ -201,6 +203,33 @@ describe('readiness', () => {
       expect(body.checks).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'backend', ok: false, reason: expect.any(String) })]));
     } finally {
       await app.close();
+    }
+  });
+
+  it('turns ready once the backend link is connected, and not ready when a heartbeat fails', async () => {
+    const fake = new FakeBackend();
+    await fake.start();
+    const { dir, cleanup } = tempDir();
+    const app = await buildApp(testConfig(backendEnv(fake, dir, newToken(fake))));
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      let last: { statusCode: number; body: string } = { statusCode: 0, body: '' };
+      const poll = async () => (last = await app.inject({ method: 'GET', url: '/ready' }));
+      for (let i = 0; i < 100 && (await poll()).statusCode !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(last.statusCode, last.body).toBe(200);
+      expect(JSON.parse(last.body).checks).toEqual(expect.arrayContaining([{ name: 'backend', ok: true }]));
+      fake.fail('heartbeat', { status: 500 }, 1);
+      expect(await app.jobs.runNow('backend-heartbeat')).toBe('failure');
+      await waitFor('the heartbeat failure to be recorded', () => app.jobs.list().some((j) => j.name === 'backend-heartbeat' && j.lastError !== undefined), 2_000);
+      await poll();
+      expect(last.statusCode).toBe(503);
+      expect(JSON.parse(last.body).checks).toEqual(expect.arrayContaining([{ name: 'backend', ok: false, reason: 'the last heartbeat to the backend failed' }]));
+      expect(await app.jobs.runNow('backend-heartbeat')).toBe('success');
+      expect((await poll()).statusCode).toBe(200);
+    } finally {
+      await app.close();
+      await fake.stop();
+      cleanup();
     }
   });
 });
