@@ -190,7 +190,13 @@ export class ServerRegistry {
     if (config.transport_type === 'stdio') {
       return new StdioUpstream({ config, driver: this.opts.driver, events: this.events, log, options: this.opts.stdio });
     }
-    const upstream = this.opts.remoteFactory?.(config, { events: this.events, log });
+    let upstream: ManagedUpstream | undefined;
+    try {
+      upstream = this.opts.remoteFactory?.(config, { events: this.events, log });
+    } catch (err) {
+      log.error({ err, team_id: config.team_id, server_slug: config.server_slug }, 'cannot build the upstream of this server: skipped');
+      return undefined;
+    }
     if (!upstream) log.warn({ team_id: config.team_id, server_slug: config.server_slug, transport: config.transport_type }, 'no upstream for this transport: server skipped');
     return upstream;
   }

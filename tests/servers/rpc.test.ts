@@ -143,3 +143,27 @@ describe('one stdio process shared by many callers', () => {
     expect(h.registry.list('team-a')[0]!.toolsCount).toBe((list.tools as unknown[]).length);
   });
 });
+
+describe('callbacks that throw', () => {
+  let h2: Harness;
+  beforeAll(async () => {
+    h2 = await startRegistry([server('mini', [MINI])]);
+  });
+  afterAll(() => h2.close());
+  const up2 = () => h2.registry.get('team-a', 'mini')!;
+
+  it('survives listeners and event subscribers that throw', async () => {
+    const off = up2().addListener({ onNotification: () => { throw new Error('listener bug'); } });
+    const boom = (): void => { throw new Error('subscriber bug'); };
+    h2.registry.events.on('logs', boom);
+    try {
+      await expect(up2().request('tools/call', { name: 'log', arguments: { message: 'to listeners' } })).resolves.toMatchObject({ content: [{ text: 'logged' }] });
+      await up2().request('tools/call', { name: 'stderr', arguments: { lines: 1 } });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(up2().status).toBe('online');
+    } finally {
+      off();
+      h2.registry.events.off('logs', boom);
+    }
+  });
+});

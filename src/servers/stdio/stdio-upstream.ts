@@ -5,7 +5,7 @@ import type { McpServerConfig } from '../../config/server-config';
 import { ErrorCode, JsonRpcError, type JsonObject, type JsonRpcMessage } from '../../mcp/jsonrpc';
 import { LATEST_PROTOCOL_VERSION, isSupportedProtocolVersion } from '../../mcp/protocol';
 import type { SandboxDriver, SandboxSpawnPlan } from '../../sandbox/types';
-import type { ServerEventEmitter, ServerRef } from '../events';
+import type { ServerEventEmitter, ServerEvents, ServerRef } from '../events';
 import type { ManagedUpstream, ServerSnapshot } from '../managed';
 import type { ServerStatus, UpstreamCallOptions, UpstreamListener } from '../upstream';
 import { ChildHandle, type ExitInfo } from './child-process';
@@ -195,7 +195,7 @@ export class StdioUpstream implements ManagedUpstream {
     life.stopping = true;
     this.#life = undefined;
     this.#setStatus('dormant');
-    this.deps.events.emit('dormant', {
+    this.#emit('dormant', {
       ...this.#ref,
       pid: life.handle.pid,
       idle_duration_seconds: Math.round((now - this.#lastActivity) / 1000),
@@ -228,6 +228,15 @@ export class StdioUpstream implements ManagedUpstream {
     };
   }
 
+  /** A throwing subscriber must not break supervision (or, from a stream callback, the satellite). */
+  #emit<K extends keyof ServerEvents>(name: K, payload: ServerEvents[K][0]): void {
+    try {
+      (this.deps.events.emit as (n: K, p: ServerEvents[K][0]) => boolean)(name, payload);
+    } catch (err) {
+      this.#log.error({ err, event: name }, 'server event subscriber failed');
+    }
+  }
+
   #error(message: string): JsonRpcError {
     return new JsonRpcError(ErrorCode.ConnectionClosed, message);
   }
@@ -236,7 +245,7 @@ export class StdioUpstream implements ManagedUpstream {
     const previous = this.#status;
     if (previous === next) return;
     this.#status = next;
-    this.deps.events.emit('status_changed', { ...this.#ref, status: next, previous, ...(message ? { message } : {}) });
+    this.#emit('status_changed', { ...this.#ref, status: next, previous, ...(message ? { message } : {}) });
     for (const l of this.#listeners) {
       try {
         l.onStatus?.(next);
@@ -272,7 +281,7 @@ export class StdioUpstream implements ManagedUpstream {
     life.stopping = true;
     life.rpc.close(this.#error(`Server ${this.serverSlug} was stopped`));
     await life.handle.terminate(this.#o.terminate);
-    if (status === 'stopped') this.deps.events.emit('stopped', { ...this.#ref, pid: life.handle.pid });
+    if (status === 'stopped') this.#emit('stopped', { ...this.#ref, pid: life.handle.pid });
   }
 
   async #spawn(kind: SpawnKind): Promise<void> {
@@ -346,14 +355,14 @@ export class StdioUpstream implements ManagedUpstream {
 
   #announce(kind: SpawnKind, pid: number, oldPid: number | undefined, ms: number): void {
     this.#log.info({ pid, spawn_duration_ms: ms, kind }, 'server online');
-    this.deps.events.emit('started', { ...this.#ref, pid, spawn_duration_ms: ms });
+    this.#emit('started', { ...this.#ref, pid, spawn_duration_ms: ms });
     if (kind === 'respawn') {
       const since = this.#dormantSince ?? this.#o.now();
-      this.deps.events.emit('respawned', { ...this.#ref, pid, dormant_duration_seconds: Math.round((this.#o.now() - since) / 1000), respawn_duration_ms: ms });
+      this.#emit('respawned', { ...this.#ref, pid, dormant_duration_seconds: Math.round((this.#o.now() - since) / 1000), respawn_duration_ms: ms });
       this.#dormantSince = undefined;
     } else if (kind === 'crash_restart' || kind === 'manual_restart') {
       if (kind === 'crash_restart') this.#restarts++;
-      this.deps.events.emit('restarted', { ...this.#ref, old_pid: oldPid, new_pid: pid, restart_reason: kind === 'crash_restart' ? 'crash' : 'manual', attempt_number: this.#policy.count });
+      this.#emit('restarted', { ...this.#ref, old_pid: oldPid, new_pid: pid, restart_reason: kind === 'crash_restart' ? 'crash' : 'manual', attempt_number: this.#policy.count });
     }
   }
 
@@ -364,9 +373,9 @@ export class StdioUpstream implements ManagedUpstream {
       { ...this.#o.stderr, secrets: Object.values(this.config.env ?? {}), now: this.#o.now },
       (l) => {
         this.#log.debug({ stderr: l.line }, 'server stderr');
-        this.deps.events.emit('logs', { ...this.#ref, lines: [{ level: stderrLevel(l.line), message: l.line, timestamp: new Date(l.timestamp).toISOString() }] });
+        this.#emit('logs', { ...this.#ref, lines: [{ level: stderrLevel(l.line), message: l.line, timestamp: new Date(l.timestamp).toISOString() }] });
       },
-      (dropped) => this.deps.events.emit('log_rate_limited', { ...this.#ref, dropped_count: dropped, time_window_seconds: 1, rate_limit: this.#o.stderr.linesPerSecond })
+      (dropped) => this.#emit('log_rate_limited', { ...this.#ref, dropped_count: dropped, time_window_seconds: 1, rate_limit: this.#o.stderr.linesPerSecond })
     );
     const rpc = new RpcChannel({
       write: (msg: JsonRpcMessage) => writer.write(JSON.stringify(msg) + '\n'),
@@ -401,7 +410,12 @@ export class StdioUpstream implements ManagedUpstream {
       this.#log.warn({ line: line.slice(0, 200) }, 'non-JSON output on stdout ignored');
       return;
     }
-    if (!life.rpc.handle(msg)) this.#log.warn({ line: line.slice(0, 200) }, 'stdout message that is not JSON-RPC ignored');
+    try {
+      if (!life.rpc.handle(msg)) this.#log.warn({ line: line.slice(0, 200) }, 'stdout message that is not JSON-RPC ignored');
+    } catch (err) {
+      // A caller's or listener's callback threw: that is their bug, not the server's.
+      this.#log.error({ err }, 'handling a server message failed');
+    }
   }
 
   #onExit(life: ProcessLife, info: ExitInfo): void {
@@ -420,7 +434,7 @@ export class StdioUpstream implements ManagedUpstream {
     const { count, delayMs } = this.#policy.record(this.#o.now());
     this.#lastError = message;
     this.#log.warn({ pid, exit_code: exit.code, signal: exit.signal, crash_count: count, restart_in_ms: delayMs }, 'server crashed');
-    this.deps.events.emit('crashed', {
+    this.#emit('crashed', {
       ...this.#ref,
       pid,
       exit_code: exit.code,
@@ -432,7 +446,7 @@ export class StdioUpstream implements ManagedUpstream {
     });
     if (delayMs === undefined) {
       this.#setStatus('permanently_failed', message);
-      this.deps.events.emit('permanently_failed', { ...this.#ref, total_crashes: count, last_error: message });
+      this.#emit('permanently_failed', { ...this.#ref, total_crashes: count, last_error: message });
       return;
     }
     this.#setStatus('restarting', message);
