@@ -77,7 +77,8 @@ async function main(): Promise<void> {
   }
 
   if (o.only.has('satellite')) {
-    const entry = satelliteEntry(o.satellite);
+    const entry = satelliteEntry(o.satellite, log);
+    res.options.satelliteEntry = entry.label;
     const prof = o.profile ? profileDir() : undefined;
     res.rows.push(...await measureServer(agent, 'satellite', () => startSatellite(agent, { entry, sandbox: 'none', cpuProfileDir: prof }), o, async (sut) => {
       res.satellite.spawn = await spawnCost(agent, sut, o.spawnServers);

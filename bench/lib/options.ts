@@ -10,7 +10,7 @@ export interface BenchOptions {
   dormancyWaitMs: number;
   only: Set<string>;
   bwrap: boolean;
-  satellite: 'auto' | 'dist' | 'tsx';
+  satellite: 'auto' | 'dist' | 'tsx' | 'build';
   profile: boolean;
   out: string;
   quick: boolean;
@@ -26,7 +26,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --sessions=N         idle sessions for the memory figure (default 1000; env BENCH_IDLE_SESSIONS)
   --only=a,b           subset of: ${TARGET_NAMES.join(', ')}
   --bwrap              also measure the satellite with SANDBOX=bwrap
-  --satellite=WHICH    auto (dist/ if fresh, else tsx src/), dist, tsx
+  --satellite=WHICH    auto (dist/ if newer than src/, else build), build (webpack into
+                       .cache/satellite-dist), dist, tsx (src/ through tsx)
   --no-dormancy        skip the dormant-server measurement
   --profile            write a --cpu-prof profile of the satellite (path printed)
   --out=FILE           JSON results (default bench/results/latest.json)`;
@@ -73,7 +74,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       }
       case '--bwrap': o.bwrap = true; break;
       case '--satellite':
-        if (value !== 'auto' && value !== 'dist' && value !== 'tsx') throw new Error(`--satellite takes auto, dist or tsx; got ${JSON.stringify(value)}`);
+        if (value !== 'auto' && value !== 'dist' && value !== 'tsx' && value !== 'build') throw new Error(`--satellite takes auto, build, dist or tsx; got ${JSON.stringify(value)}`);
         o.satellite = value;
         break;
       case '--no-dormancy': o.dormancyRounds = 0; break;

@@ -2,7 +2,8 @@
 // offers. Every one fronts the same bench/echo-server.mjs, except (d) whose echo tool is in-process.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import type { Agent } from 'undici';
 import { freePort, startProcess, stopProcess, waitUntil, type Spawned } from './proc';
 
@@ -63,15 +64,43 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** dist/ when it is built and newer than every file in src/, otherwise src/ through tsx. */
-export function satelliteEntry(choice: 'auto' | 'dist' | 'tsx'): 'dist' | 'tsx' {
-  if (choice !== 'auto') return choice;
-  const dist = join(ROOT, 'dist', 'index.js');
-  return existsSync(dist) && statSync(dist).mtimeMs > newestMtime(join(ROOT, 'src')) ? 'dist' : 'tsx';
+/** How the satellite is run: node_args before its entry file. */
+export interface SatelliteEntry {
+  label: string;
+  args: string[];
+}
+
+const TSX_ENTRY: SatelliteEntry = { label: 'node --import tsx src/index.ts', args: ['--import', 'tsx', 'src/index.ts'] };
+// Outside .cache/bench on purpose: packages resolve from the root node_modules, not the peers' tree.
+const PRIVATE_DIST = join(ROOT, '.cache', 'satellite-dist');
+
+/** Builds src/ with the project's webpack config into a private directory (dist/ is left alone). */
+function buildPrivateDist(log: (s: string) => void): SatelliteEntry | undefined {
+  log(`building the satellite into ${relative(ROOT, PRIVATE_DIST)} (webpack)`);
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', '.bin', 'webpack'), '--mode', 'production', '--output-path', PRIVATE_DIST],
+    { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0) {
+    log(`build failed, running src/ through tsx instead: ${(r.stdout + r.stderr).slice(-500)}`);
+    return undefined;
+  }
+  return { label: 'node .cache/satellite-dist/index.js (webpack build of src/)', args: [join(PRIVATE_DIST, 'index.js')] };
+}
+
+/**
+ * auto: dist/ when it is built and newer than every file in src/, else a fresh private build,
+ * else src/ through tsx. build: always the private build.
+ */
+export function satelliteEntry(choice: 'auto' | 'dist' | 'tsx' | 'build', log: (s: string) => void): SatelliteEntry {
+  const dist: SatelliteEntry = { label: 'node dist/index.js', args: ['dist/index.js'] };
+  if (choice === 'tsx') return TSX_ENTRY;
+  if (choice === 'dist') return dist;
+  const distFile = join(ROOT, 'dist', 'index.js');
+  if (choice === 'auto' && existsSync(distFile) && statSync(distFile).mtimeMs > newestMtime(join(ROOT, 'src'))) return dist;
+  return buildPrivateDist(log) ?? TSX_ENTRY;
 }
 
 export interface SatelliteOptions {
-  entry: 'dist' | 'tsx';
+  entry: SatelliteEntry;
   sandbox: 'none' | 'bwrap';
   idleTimeoutSeconds?: number;
   cpuProfileDir?: string;
@@ -115,7 +144,7 @@ export async function startSatellite(agent: Agent, o: SatelliteOptions): Promise
     MCP_PROCESS_SPAWN_GRACE_PERIOD_SECONDS: o.idleTimeoutSeconds ? '0' : '60'
   });
   const nodeArgs = o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`] : [];
-  const args = o.entry === 'dist' ? [...nodeArgs, 'dist/index.js'] : [...nodeArgs, '--import', 'tsx', 'src/index.ts'];
+  const args = [...nodeArgs, ...o.entry.args];
   const base = `http://127.0.0.1:${port}`;
   const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
   const proc = await launch(agent, 'satellite', args, env, `${base}/`, removeDir);
@@ -127,7 +156,7 @@ export async function startSatellite(agent: Agent, o: SatelliteOptions): Promise
       { row: `${label} /mcp (team)`, transport: 'streamable', url: `${base}/mcp`, idleSessions: false },
       { row: `${label} /sse`, transport: 'sse', url: `${base}/sse`, idleSessions: false }
     ],
-    notes: [`entry: ${o.entry === 'dist' ? 'node dist/index.js' : 'node --import tsx src/index.ts'}`, `SANDBOX=${o.sandbox}`],
+    notes: [`entry: ${o.entry.label}`, `SANDBOX=${o.sandbox}`],
     stop: async () => {
       await stopProcess(proc, 10_000);
       removeDir();
