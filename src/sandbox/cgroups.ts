@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { readFile, rmdir, writeFile, mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -70,7 +70,7 @@ function limitFiles(p: Placement, c: Controller, limits: SandboxLimits): [file: 
 
 /** Probes one placement by creating a throwaway group with the limits written; returns the controllers that work. */
 function probe(p: Placement): Controller[] {
-  const dir = join(p.dir, `satellite-probe-${process.pid}-${randomBytes(3).toString('hex')}`);
+  const dir = join(p.dir, `satellite-${process.pid}-probe-${randomBytes(3).toString('hex')}`);
   const ok: Controller[] = [];
   try {
     mkdirSync(dir);
@@ -193,7 +193,7 @@ class Manager implements CgroupManager {
   }
 
   async create(name: string, limits: SandboxLimits): Promise<CgroupHandle | undefined> {
-    const leaf = `satellite-${name.toLowerCase().replace(/[^a-z0-9_-]/g, '_').slice(0, 60)}-${randomBytes(4).toString('hex')}`;
+    const leaf = `satellite-${process.pid}-${name.toLowerCase().replace(/[^a-z0-9_-]/g, '_').slice(0, 60)}-${randomBytes(4).toString('hex')}`;
     const dirs: string[] = [];
     const group = (): Group => new Group(dirs, this.memory, this.pids, this.log);
     try {
@@ -218,6 +218,45 @@ class Manager implements CgroupManager {
   }
 }
 
+const STALE_AFTER_MS = 60_000;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes groups a previous satellite left behind (it crashed, or a plan was never spawned): only empty
+ * ones (rmdir refuses others), whose owner pid is gone, older than a minute so a neighbour satellite's
+ * just-created group is never touched. Processes are never killed here.
+ */
+function sweepStale(dir: string, now: number): number {
+  let removed = 0;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    const owner = /^satellite-(\d+)-/.exec(entry)?.[1];
+    if (!owner || alive(Number(owner))) continue;
+    const path = join(dir, entry);
+    try {
+      if (now - statSync(path).mtimeMs < STALE_AFTER_MS) continue;
+      rmdirSync(path);
+      removed++;
+    } catch {
+      // not empty, or not ours to remove
+    }
+  }
+  return removed;
+}
+
 export interface CgroupSources {
   mountInfo?: string;
   selfCgroup?: string;
@@ -240,7 +279,10 @@ export function detectCgroups(log: SandboxLog, sources: CgroupSources = {}): Cgr
   candidates.push(v1Placements(mounts, selfCgroup));
   for (const placements of candidates) {
     const usable = placements.map((p) => ({ ...p, controllers: probe(p) })).filter((p) => p.controllers.length > 0);
-    if (usable.length > 0) return new Manager(usable, log);
+    if (usable.length === 0) continue;
+    const swept = usable.reduce((n, p) => n + sweepStale(p.dir, Date.now()), 0);
+    if (swept > 0) log.info({ swept }, 'removed stale sandbox cgroups');
+    return new Manager(usable, log);
   }
   return undefined;
 }

@@ -7,6 +7,7 @@ import type { SandboxLog } from './log';
 import { BwrapDriver } from './bwrap-driver';
 import { NoneDriver } from './none-driver';
 import { NsjailDriver } from './nsjail-driver';
+import { runtimeMounts, visiblePath } from './host-binds';
 import { findOnPath } from './policy';
 import type { DriverContext } from './prepare';
 import type { SandboxDriver } from './types';
@@ -43,13 +44,10 @@ export function createSandboxDriver(env: EnvConfig, log: SandboxLog, opts: Sandb
     `sandbox driver: ${name}`
   );
   if (!cgroups) log.warn({}, 'no usable memory/pids cgroup: memory is limited by RLIMIT_AS and processes by RLIMIT_NPROC (ignored for root)');
-  const modules = existsSync(nodeModulesDir) ? nodeModulesDir : undefined;
-  switch (name) {
-    case 'none':
-      return new NoneDriver(ctx);
-    case 'bwrap':
-      return new BwrapDriver(ctx, { binary: binary as string, nodeModulesDir: modules });
-    case 'nsjail':
-      return new NsjailDriver(ctx, { binary: binary as string, nodeModulesDir: modules });
-  }
+  if (name === 'none') return new NoneDriver(ctx);
+  const runtime = runtimeMounts({ nodeModulesDir: existsSync(nodeModulesDir) ? nodeModulesDir : undefined });
+  // Bare command names must resolve to something that exists inside the jail.
+  ctx.hostPath = visiblePath(hostPath, runtime);
+  const jail = { binary: binary as string, runtime };
+  return name === 'bwrap' ? new BwrapDriver(ctx, jail) : new NsjailDriver(ctx, jail);
 }

@@ -39,25 +39,39 @@ function systemMounts(): Mount[] {
   return out;
 }
 
-/**
- * Read-only mounts for the system, the node runtime's install prefix, the satellite's node_modules and
- * the command (and wrapper tools) when they live somewhere else (e.g. an operator-listed absolute path).
- */
-export function hostMounts(opts: { command: string; nodeModulesDir?: string; execPath?: string; tools?: (string | undefined)[] }): Mount[] {
-  const mounts = systemMounts();
-  const covered = (p: string) => mounts.some((m) => m.kind === 'ro' && isUnder(p, m.source));
+export interface RuntimeMountOptions {
+  nodeModulesDir?: string;
+  execPath?: string;
+}
+
+/** The system, the node runtime's install prefix (e.g. /opt/node-v20, where npm and npx live too) and the satellite's node_modules. */
+export function runtimeMounts(opts: RuntimeMountOptions): Mount[] {
+  return withFiles(systemMounts(), [dirname(dirname(realpathSync(opts.execPath ?? process.execPath))), opts.nodeModulesDir]);
+}
+
+/** Adds read-only mounts for paths not already visible (e.g. an operator-listed absolute command, and its symlink target). */
+export function withFiles(base: readonly Mount[], paths: readonly (string | undefined)[]): Mount[] {
+  const mounts = [...base];
   const add = (p: string) => {
-    if (existsSync(p) && !covered(p)) mounts.push({ kind: 'ro', source: p, dest: p });
+    if (existsSync(p) && !mounts.some((m) => m.kind === 'ro' && isUnder(p, m.source))) mounts.push({ kind: 'ro', source: p, dest: p });
   };
-  // e.g. /opt/node-v20/bin/node → /opt/node-v20 (npm and npx live there too)
-  add(dirname(dirname(realpathSync(opts.execPath ?? process.execPath))));
-  if (opts.nodeModulesDir) add(opts.nodeModulesDir);
-  for (const file of [opts.command, ...(opts.tools ?? [])]) {
-    if (!file) continue;
-    add(file);
-    add(realpathSync(file));
+  for (const p of paths) {
+    if (!p) continue;
+    add(p);
+    if (existsSync(p)) add(realpathSync(p));
   }
   return mounts;
+}
+
+/**
+ * The host PATH minus directories the sandbox cannot see, so bare command names resolve to binaries
+ * that exist inside (a pyenv/asdf shim under /root would resolve but fail in the jail).
+ */
+export function visiblePath(hostPath: string | undefined, mounts: readonly Mount[]): string {
+  return (hostPath ?? '')
+    .split(':')
+    .filter((dir) => dir && mounts.some((m) => isUnder(dir, m.dest)))
+    .join(':');
 }
 
 export function bwrapMountArgs(mounts: readonly Mount[]): string[] {

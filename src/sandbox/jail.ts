@@ -1,4 +1,4 @@
-import { hostMounts, type Mount } from './host-binds';
+import { withFiles, type Mount } from './host-binds';
 import { childEnv, prepareRequest, runtimePath, type DriverContext, type PreparedRequest } from './prepare';
 import type { SandboxSpawnRequest } from './types';
 
@@ -8,8 +8,8 @@ export const SANDBOX_HOME = '/home/mcp';
 export interface JailOptions {
   /** Absolute path of the bwrap or nsjail binary. */
   binary: string;
-  /** The satellite's node_modules, mounted read-only at the same path. */
-  nodeModulesDir?: string;
+  /** System, node runtime and node_modules mounts (runtimeMounts), computed once at startup. */
+  runtime: readonly Mount[];
 }
 
 export interface JailedRequest extends PreparedRequest {
@@ -20,7 +20,7 @@ export interface JailedRequest extends PreparedRequest {
 /** What bwrap and nsjail share: the validated request, the read-only host mounts and the child's env as seen inside. */
 export async function prepareJailed(ctx: DriverContext, req: SandboxSpawnRequest, opts: JailOptions): Promise<JailedRequest> {
   const p = await prepareRequest(ctx, req);
-  const mounts = hostMounts({ command: p.command, nodeModulesDir: opts.nodeModulesDir, tools: [ctx.tools.prlimit] });
+  const mounts = withFiles(opts.runtime, [p.command, ctx.tools.prlimit]);
   const env = childEnv(p.serverEnv, { PATH: runtimePath(p.command), HOME: SANDBOX_HOME, TMPDIR: '/tmp' });
   return { ...p, mounts, env };
 }

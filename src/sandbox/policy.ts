@@ -82,6 +82,6 @@ export function resolveCommand(command: string, allowed: readonly string[], host
     throw new SandboxError(`Command ${command} is not allowed: SATELLITE_ALLOWED_COMMANDS permits ${allowed.join(', ') || 'nothing'}`);
   }
   const found = findOnPath(command, hostPath);
-  if (!found) throw new SandboxError(`Command ${command} is allowed but was not found on the host PATH`);
+  if (!found) throw new SandboxError(`Command ${command} is allowed but was not found on the PATH the sandbox can use (${hostPath || 'empty'})`);
   return found;
 }

@@ -47,6 +47,23 @@ describe('createSandboxDriver', () => {
     expect(log.lines.some((l) => l.level === 'warn' && /RLIMIT_AS/.test(l.msg ?? ''))).toBe(true);
   });
 
+  it('resolves bare names only in PATH directories the jail can see (a shim under a hidden dir is skipped)', async () => {
+    // fakeBin lives in the data dir, which no jail mounts: its `node` would exist on the host but not inside.
+    writeFileSync(join(fakeBin, 'node'), '#!/bin/sh\nexit 98\n');
+    chmodSync(join(fakeBin, 'node'), 0o755);
+    const hostPath = `${fakeBin}:${process.env.PATH ?? ''}`;
+    const jailed = createSandboxDriver(sandboxEnv(data.dir, { SANDBOX: 'bwrap' }), memoryLog(), { hostPath });
+    const plain = createSandboxDriver(sandboxEnv(data.dir, { SANDBOX: 'none' }), memoryLog(), { hostPath });
+    const jailedPlan = await jailed.plan(request({ args: ['-v'] }));
+    expect(jailedPlan.args).toContain(findOnPath('node', process.env.PATH));
+    expect(jailedPlan.args).not.toContain(join(fakeBin, 'node'));
+    const plainPlan = await plain.plan(request({ args: ['-v'] }));
+    expect(plainPlan.args).toContain(join(fakeBin, 'node'));
+    // Plans that are never spawned must still be cleaned up (they may hold a cgroup).
+    await jailedPlan.cleanup?.();
+    await plainPlan.cleanup?.();
+  });
+
   it('honours SATELLITE_ALLOWED_COMMANDS, including listed absolute paths', async () => {
     const driver = createSandboxDriver(sandboxEnv(data.dir, { SANDBOX: 'none', SATELLITE_ALLOWED_COMMANDS: `python3,${process.execPath}` }), memoryLog());
     await expect(driver.plan(request({ command: 'node' }))).rejects.toThrow(/Command node is not allowed: SATELLITE_ALLOWED_COMMANDS permits python3,/);
@@ -129,5 +146,6 @@ describe('nsjail driver (argv only: the binary is not installed here)', () => {
     expect(envFlags.sort()).toEqual(Object.keys(plan.env).sort());
     expect(jail.slice(jail.indexOf('--'))).toEqual(['--', findOnPath('node', process.env.PATH), 'server.js', '--flag=x']);
     expect(argv.some((a) => a.endsWith('prlimit'))).toBe(false);
+    await plan.cleanup?.();
   });
 });
