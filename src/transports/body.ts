@@ -1,6 +1,6 @@
 // Raw request bodies to JSON-RPC messages, with JSON-RPC errors of our own shape (never Fastify's).
 import type { FastifyInstance } from 'fastify';
-import { classifyMessage, ErrorCode, isValidId, type JsonRpcId, type JsonRpcMessage, type MessageKind } from '../mcp/jsonrpc';
+import { classifyMessage, ErrorCode, isValidId, type JsonRpcId, type JsonRpcMessage, type JsonRpcRequest, type MessageKind } from '../mcp/jsonrpc';
 
 export interface ParsedMessage {
   msg: JsonRpcMessage;
@@ -8,9 +8,31 @@ export interface ParsedMessage {
   kind: MessageKind | undefined;
 }
 
-export type ParsedBody =
-  | { ok: true; batch: boolean; messages: ParsedMessage[] }
-  | { ok: false; code: number; message: string };
+export interface ParsedMessages {
+  ok: true;
+  batch: boolean;
+  messages: ParsedMessage[];
+  requests: number;
+  invalid: number;
+  /** The initialize request, when the body holds one. */
+  initialize: JsonRpcRequest | undefined;
+}
+
+export type ParsedBody = ParsedMessages | { ok: false; code: number; message: string };
+
+function summarize(batch: boolean, messages: ParsedMessage[]): ParsedMessages {
+  let requests = 0;
+  let invalid = 0;
+  let initialize: JsonRpcRequest | undefined;
+  for (const m of messages) {
+    if (m.kind === undefined) invalid++;
+    else if (m.kind === 'request') {
+      requests++;
+      if ((m.msg as JsonRpcRequest).method === 'initialize') initialize ??= m.msg as JsonRpcRequest;
+    }
+  }
+  return { ok: true, batch, messages, requests, invalid, initialize };
+}
 
 /** Hands route handlers the raw body so that parse errors get a JSON-RPC -32700 answer. */
 export function rawBodyParser(app: FastifyInstance): void {
@@ -28,9 +50,9 @@ export function parseBody(body: unknown): ParsedBody {
   }
   if (Array.isArray(value)) {
     if (value.length === 0) return { ok: false, code: ErrorCode.InvalidRequest, message: 'Invalid Request: empty batch' };
-    return { ok: true, batch: true, messages: value.map((m) => ({ msg: m as JsonRpcMessage, kind: classifyMessage(m) })) };
+    return summarize(true, value.map((m) => ({ msg: m as JsonRpcMessage, kind: classifyMessage(m) })));
   }
-  return { ok: true, batch: false, messages: [{ msg: value as JsonRpcMessage, kind: classifyMessage(value) }] };
+  return summarize(false, [{ msg: value as JsonRpcMessage, kind: classifyMessage(value) }]);
 }
 
 /** The id of an invalid message when it has a usable one, else null (JSON-RPC 2.0 §5). */

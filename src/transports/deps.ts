@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError } from '../auth/errors';
-import { ErrorCode, JsonRpcError, type JsonRpcId } from '../mcp/jsonrpc';
+import { ErrorCode, JsonRpcError, type JsonRpcId, type JsonRpcRequest } from '../mcp/jsonrpc';
+import type { ParsedMessage } from './body';
 import type { ClientIdentity, SessionHandlerFactory, SessionTarget } from '../mcp/session-contract';
 import { sendJsonRpcError } from './http-guards';
 import type { McpSession, TransportKind } from './session';
@@ -55,8 +56,10 @@ export function openSession(deps: TransportDeps, reply: FastifyReply, identity: 
 }
 
 /** Runs the scope check for every request of a body; answers 403 and returns false when one fails. */
-export function authorizeAll(deps: TransportDeps, req: FastifyRequest, reply: FastifyReply, requests: Array<{ id: JsonRpcId; method: string }>): boolean {
-  for (const r of requests) {
+export function authorizeAll(deps: TransportDeps, req: FastifyRequest, reply: FastifyReply, messages: ParsedMessage[]): boolean {
+  for (const m of messages) {
+    if (m.kind !== 'request') continue;
+    const r = m.msg as JsonRpcRequest;
     try {
       deps.authorize(req, r.method);
     } catch (e) {

@@ -1,7 +1,7 @@
 // Legacy HTTP+SSE (2024-11-05): GET opens the session's only stream and names the POST endpoint;
 // every response travels on that stream, POSTs are answered 202 at once.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCode, errorResponse, type JsonRpcRequest } from '../mcp/jsonrpc';
+import { ErrorCode, errorResponse } from '../mcp/jsonrpc';
 import type { SessionTarget } from '../mcp/session-contract';
 import { idOf, parseBody } from './body';
 import { authorizeAll, identityOf, openSession, sendNotFound, sendUnknownTarget, type TransportDeps } from './deps';
@@ -33,8 +33,7 @@ export async function handleSseMessage(deps: TransportDeps, req: FastifyRequest,
   if (!isJsonContentType(req)) return sendJsonRpcError(reply, 415, ErrorCode.ConnectionClosed, 'Unsupported Media Type: Content-Type must be application/json');
   const parsed = parseBody(req.body);
   if (!parsed.ok) return sendJsonRpcError(reply, 400, parsed.code, parsed.message);
-  const requests = parsed.messages.filter((m) => m.kind === 'request').map((m) => m.msg as JsonRpcRequest);
-  if (!authorizeAll(deps, req, reply, requests)) return reply;
+  if (!authorizeAll(deps, req, reply, parsed.messages)) return reply;
   session.touch();
   const out = session.standaloneExchange;
   for (const m of parsed.messages) {

@@ -36,6 +36,9 @@ export class SseStream {
 
   /** Carries the stream on `res` from now on (headers already written). */
   attach(res: ServerResponse): void {
+    // A resumed stream has one connection: the one it was cut from is finished.
+    const previous = this.#conn;
+    if (previous !== undefined && previous !== res && !previous.writableEnded) previous.end();
     this.#conn = res;
     res.on('error', ignoreError);
     res.once('close', () => {

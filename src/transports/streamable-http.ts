@@ -59,12 +59,10 @@ export async function handlePost(deps: TransportDeps, req: FastifyRequest, reply
   if (!isJsonContentType(req)) return sendJsonRpcError(reply, 415, ErrorCode.ConnectionClosed, 'Unsupported Media Type: Content-Type must be application/json');
   const parsed = parseBody(req.body);
   if (!parsed.ok) return sendJsonRpcError(reply, 400, parsed.code, parsed.message);
-  const { batch, messages } = parsed;
-  const requests = messages.filter((m) => m.kind === 'request').map((m) => m.msg as JsonRpcRequest);
-  if (!authorizeAll(deps, req, reply, requests)) return reply;
+  const { batch, messages, initialize: init } = parsed;
+  if (!authorizeAll(deps, req, reply, messages)) return reply;
   if (!deps.handlers.exists(target, identityOf(req))) return sendUnknownTarget(reply, target);
 
-  const init = requests.find((r) => r.method === 'initialize');
   if (init !== undefined) {
     if (batch) return sendJsonRpcError(reply, 400, ErrorCode.InvalidRequest, 'Invalid Request: initialize must not be part of a batch');
     return initializeSession(deps, req, reply, target, init);
@@ -76,15 +74,14 @@ export async function handlePost(deps: TransportDeps, req: FastifyRequest, reply
     return sendJsonRpcError(reply, 400, ErrorCode.InvalidRequest, `Invalid Request: JSON-RPC batches are not supported in protocol version ${session.protocolVersion}`);
   }
   session.touch();
-  const invalid = messages.filter((m) => m.kind === undefined);
-  if (!batch && invalid.length === 1) {
-    return reply.code(400).send(errorResponse(idOf(invalid[0]!.msg), ErrorCode.InvalidRequest, 'Invalid Request: not a JSON-RPC 2.0 message'));
+  if (!batch && parsed.invalid === 1) {
+    return reply.code(400).send(errorResponse(idOf(messages[0]!.msg), ErrorCode.InvalidRequest, 'Invalid Request: not a JSON-RPC 2.0 message'));
   }
-  if (requests.length === 0 && invalid.length === 0) {
+  if (parsed.requests === 0 && parsed.invalid === 0) {
     for (const m of messages) void dispatch(session, m.msg, m.kind!, session.standaloneExchange);
     return reply.code(202).send();
   }
-  const exchange = new PostExchange(reply, session, requests.length + invalid.length, batch);
+  const exchange = new PostExchange(reply, session, parsed.requests + parsed.invalid, batch);
   for (const m of messages) {
     if (m.kind === undefined) exchange.respond(errorResponse(idOf(m.msg), ErrorCode.InvalidRequest, 'Invalid Request: not a JSON-RPC 2.0 message'));
     else void dispatch(session, m.msg, m.kind, exchange);
