@@ -71,22 +71,22 @@ export function originGuard(p: OriginPolicy) {
   };
 }
 
-function mediaTypes(header: string | undefined): string[] {
-  if (header === undefined) return [];
-  return header.split(',').map((s) => s.split(';')[0]!.trim().toLowerCase());
-}
+// Regular expressions rather than a parsed media-type list: these run on every request.
+const JSON_ACCEPT = /(?:^|[\s,])(?:application\/json|application\/\*|\*\/\*)\s*(?:[;,]|$)/i;
+const SSE_ACCEPT = /(?:^|[\s,])(?:text\/event-stream|text\/\*|\*\/\*)\s*(?:[;,]|$)/i;
+const JSON_CONTENT = /^\s*application\/json\s*(?:;|$)/i;
 
 export function acceptsBoth(req: FastifyRequest): boolean {
-  const types = mediaTypes(req.headers.accept);
-  const any = types.includes('*/*');
-  return (any || types.includes('application/json') || types.includes('application/*')) && (any || types.includes('text/event-stream') || types.includes('text/*'));
+  const accept = req.headers.accept;
+  return accept !== undefined && JSON_ACCEPT.test(accept) && SSE_ACCEPT.test(accept);
 }
 
 export function acceptsEventStream(req: FastifyRequest): boolean {
-  const types = mediaTypes(req.headers.accept);
-  return types.includes('text/event-stream') || types.includes('text/*') || types.includes('*/*');
+  const accept = req.headers.accept;
+  return accept !== undefined && SSE_ACCEPT.test(accept);
 }
 
 export function isJsonContentType(req: FastifyRequest): boolean {
-  return mediaTypes(req.headers['content-type'])[0] === 'application/json';
+  const type = req.headers['content-type'];
+  return type !== undefined && JSON_CONTENT.test(type);
 }
