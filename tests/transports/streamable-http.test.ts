@@ -140,6 +140,13 @@ describe('HTTP rules', () => {
     expect(configured.status).toBe(200);
     expect(configured.headers.get('access-control-allow-origin')).toBe('http://app.example');
     expect(configured.headers.get('access-control-expose-headers')).toMatch(/Mcp-Session-Id/i);
+    // hijacked SSE responses keep the CORS headers
+    const sid = configured.headers.get('mcp-session-id')!;
+    const ac = new AbortController();
+    const stream = await fetch(url, { headers: headers(TOKEN_A, { origin: 'http://app.example', accept: 'text/event-stream', 'mcp-session-id': sid }), signal: ac.signal });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('access-control-allow-origin')).toBe('http://app.example');
+    ac.abort();
   });
 
   it('405 for methods the endpoint does not serve', async () => {
