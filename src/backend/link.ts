@@ -64,6 +64,8 @@ export class BackendLink {
   readonly #metrics: MetricsSampler;
   #targets: CommandTargets;
   #processes: ProcessSource;
+  #explicitTargets: boolean;
+  #explicitProcesses: boolean;
   #state: LinkState = 'connecting';
   #connecting: Promise<void> | undefined;
   #timers = new Set<NodeJS.Timeout>();
@@ -81,6 +83,8 @@ export class BackendLink {
     this.#iv = { ...DEFAULT_INTERVALS, ...opts.intervals };
     this.#targets = opts.targets ?? UNWIRED_TARGETS;
     this.#processes = opts.processes ?? (() => []);
+    this.#explicitTargets = opts.targets !== undefined;
+    this.#explicitProcesses = opts.processes !== undefined;
     this.client = new BackendClient(b.url, `satellite/${VERSION}`, () => this.#registrar.credentials, opts.fetchImpl);
     this.#registrar = new Registrar(this.client, new CredentialStore(b.credentialsFile), b.satelliteName, b.registrationToken, log);
     this.configSync = new ConfigSync(this.client, opts.store, opts.events, log, join(env.dataDir, 'backend', 'config.json'));
@@ -129,15 +133,19 @@ export class BackendLink {
 
   setTargets(targets: CommandTargets): void {
     this.#targets = targets;
+    this.#explicitTargets = true;
   }
 
-  /** Replaces some targets, keeping the others. */
-  patchTargets(targets: Partial<CommandTargets>): void {
+  /** Replaces some targets, keeping the others; `asDefault` ones never override setTargets(). */
+  patchTargets(targets: Partial<CommandTargets>, asDefault = false): void {
+    if (asDefault && this.#explicitTargets) return;
     this.#targets = { ...this.#targets, ...targets };
   }
 
-  setProcessSource(source: ProcessSource): void {
+  setProcessSource(source: ProcessSource, asDefault = false): void {
+    if (asDefault && this.#explicitProcesses) return;
     this.#processes = source;
+    if (!asDefault) this.#explicitProcesses = true;
   }
 
   /** Serves the persisted configuration and connects in the background; returns at once. */

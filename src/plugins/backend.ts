@@ -4,6 +4,7 @@ import type { CommandTargets } from '../backend/command-targets';
 import type { ProcessSource } from '../backend/heartbeat';
 import backendStatusRoute from '../backend/status-route';
 import { registerBackendJobs, type JobRegistry } from '../backend/jobs';
+import { processesFromRegistry, targetsFromRegistry, type RegistryLike } from '../backend/registry-targets';
 import { BackendLink, DEFAULT_INTERVALS, type LinkIntervals } from '../backend/link';
 import type { DurableEventQueue } from '../events/journal';
 
@@ -26,7 +27,17 @@ function wireAuth(app: FastifyInstance, link: BackendLink): void {
   const auth = app.getDecorator<AuthHooks>('auth');
   auth.useBackendApiKey?.(() => link.apiKey);
   const invalidate = auth.invalidateUser?.bind(auth);
-  if (invalidate) link.patchTargets({ invalidateUserTokens: (userId) => invalidate(userId) });
+  if (invalidate) link.patchTargets({ invalidateUserTokens: (userId) => invalidate(userId) }, true);
+}
+
+// The server registry (when registered) answers start/restart/stop/health commands and fills the
+// heartbeat's processes, unless plugin options or setTargets/setProcessSource said otherwise.
+function wireServers(app: FastifyInstance, link: BackendLink): void {
+  if (!app.hasDecorator('servers')) return;
+  const registry = app.getDecorator<Partial<RegistryLike>>('servers');
+  if (typeof registry.byInstallation !== 'function' || typeof registry.list !== 'function') return;
+  link.setProcessSource(processesFromRegistry(registry as RegistryLike), true);
+  link.patchTargets(targetsFromRegistry(registry as RegistryLike), true);
 }
 
 export interface BackendPluginOptions {
@@ -62,7 +73,10 @@ export default fp(async (app: FastifyInstance, opts: BackendPluginOptions) => {
   }
   app.decorate('backend', link);
   wireAuth(app, link);
-  app.addHook('onReady', async () => link.start());
+  app.addHook('onReady', async () => {
+    wireServers(app, link);
+    link.start();
+  });
   app.addHook('onClose', async () => link.stop());
   app.events.beforeClose(() => link.flushOnShutdown());
 }, { name: 'backend', dependencies: ['config', 'events'] });

@@ -1,0 +1,42 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { backendEnv, newToken, startSatellite, stdioServer, waitFor, withBackend } from './helpers';
+
+const MINI = resolve(__dirname, '../fixtures/servers/mini-server.mjs');
+
+describe('backend commands against the real server registry', () => {
+  it('reports real processes of two teams and restarts, stops and health-checks them by installation', async () => {
+    await withBackend(async ({ fake, dir, apps }) => {
+      fake.config = {
+        mcp_servers: {
+          'mini-a': stdioServer('inst-a', 'team-a', 'mini', { args: [MINI], env: {} }),
+          'mini-b': stdioServer('inst-b', 'team-b', 'mini', { args: [MINI], env: {} })
+        }
+      };
+      const app = await startSatellite(backendEnv(fake, dir, newToken(fake), { SANDBOX: 'none' }));
+      apps.push(app);
+      const status = (id: string) => app.servers.list().find((s) => s.installationId === id);
+      await waitFor('both servers online', () => status('inst-a')?.status === 'online' && status('inst-b')?.status === 'online', 10_000);
+
+      await app.backend!.sendHeartbeat();
+      const hb = fake.heartbeats.at(-1)!;
+      const pidA = status('inst-a')!.pid!;
+      expect(hb.processes_by_team['team-a']).toEqual([expect.objectContaining({ installation_id: 'inst-a', installation_name: 'mini-team-a-inst-a', status: 'online', pid: pidA, health_status: 'healthy' })]);
+      expect(hb.processes_by_team['team-b']).toEqual([expect.objectContaining({ installation_id: 'inst-b', status: 'online', pid: status('inst-b')!.pid })]);
+
+      const restart = fake.queueCommand({ command_type: 'restart', payload: { installation_id: 'inst-a', team_id: 'team-a' } });
+      const wrongTeam = fake.queueCommand({ command_type: 'restart', payload: { installation_id: 'inst-a', team_id: 'team-b' } });
+      const kill = fake.queueCommand({ command_type: 'kill', payload: { installation_id: 'inst-b' } });
+      const health = fake.queueCommand({ command_type: 'health_check', payload: { installation_id: 'inst-a' } });
+      await app.backend!.pollCommands();
+      const result = (id: string) => fake.results.find((r) => r.command_id === id);
+      expect(result(restart.id)).toMatchObject({ status: 'completed' });
+      expect(result(wrongTeam.id)).toMatchObject({ status: 'failed', error_message: expect.stringContaining('inst-a') });
+      expect(result(kill.id)).toMatchObject({ status: 'completed' });
+      expect(result(health.id)).toMatchObject({ status: 'completed', result: { healthy: 1, unhealthy: 0, servers: [expect.objectContaining({ installation_id: 'inst-a' })] } });
+      await waitFor('team-a server back online', () => status('inst-a')?.status === 'online', 10_000);
+      expect(status('inst-a')!.pid).not.toBe(pidA);
+      expect(status('inst-b')!.status).toBe('stopped');
+    });
+  });
+});
