@@ -1,6 +1,8 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { SatelliteMetrics } from '../metrics/satellite-metrics';
+import { observeToolCalls } from '../metrics/tool-call-observer';
+import type { SessionHandlerFactory } from '../mcp/session-contract';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -41,6 +43,20 @@ export default fp(async (app: FastifyInstance, opts: MetricsPluginOptions) => {
     if (app.hasDecorator('sessions') && !metrics.hasProvider('sessions')) {
       const sessions = app.getDecorator<SessionCounter>('sessions');
       metrics.provide({ sessions: () => sessions.size });
+    }
+    // One place times every tools/call (team gateway and pass-through): the latency histogram
+    // here, and the audit record when the audit trail exists.
+    if (app.hasDecorator('sessionHandlers')) {
+      const slugsOf = (teamId: string) => new Set(Object.values(app.configStore.current.mcp_servers).filter((c) => c.team_id === teamId).map((c) => c.server_slug));
+      observeToolCalls(app.getDecorator<SessionHandlerFactory>('sessionHandlers'), slugsOf, (r) => {
+        metrics.observeToolCall(r.teamId, r.serverSlug, r.seconds, r.outcome);
+        if (app.hasDecorator('audit')) {
+          app.audit.record('tool.called', {
+            team: r.teamId, user: r.userId, session: r.sessionId, server: r.serverSlug, tool: r.tool,
+            durationMs: Math.round(r.seconds * 1000), outcome: r.outcome, arguments: r.arguments, error: r.error
+          });
+        }
+      });
     }
     if (app.hasDecorator('events') && !metrics.hasProvider('eventQueueDepth')) {
       const sink = app.getDecorator<EventQueue>('events').sink;
