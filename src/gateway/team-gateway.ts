@@ -188,8 +188,9 @@ export class TeamGateway implements SessionHandlerFactory {
         }
       }, (err: Error) => this.opts.log.debug({ server_slug: u.serverSlug, err: err.message }, 'discovery after online failed'));
     } else if (DOWN.includes(status)) {
-      // Its items leave the lists until it is back.
+      // Its items leave the lists until it is back (and coming back is then news, whatever it offers).
       if (this.cache.peek(u)) for (const method of LIST_CHANGED) this.#broadcast((h) => h.sees(u), method);
+      this.cache.invalidate(u);
       if (status === 'stopped') {
         this.#watched.get(u)?.();
         this.#watched.delete(u);

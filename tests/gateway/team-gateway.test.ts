@@ -187,6 +187,20 @@ describe('team gateway over a real registry (stdio + remote)', () => {
     await waitFor(async () => (await bob.toolNames()).includes('web__echo'), 5000, 'web to come back');
     expect(textOf(await bob.request('tools/call', { name: 'web__echo', arguments: { text: 'back' } }))).toBe('web-a:back');
   });
+
+  it('tells clients when an idle remote server goes down and when it is back, without any call', async () => {
+    const upstream = h.registry.get('team-a', 'web')!;
+    await waitFor(() => upstream.status === 'online', 3000, 'web online');
+    await waitFor(() => web.seen.some((r) => r.method === 'GET' && r.sessionId !== undefined), 3000, 'GET stream');
+    bob.outbound.length = 0;
+    await web.stop();
+    await waitFor(() => bob.outbound.some((n) => n.method === 'notifications/tools/list_changed'), 5000, 'list_changed on down');
+    expect(await bob.toolNames()).not.toContain('web__echo');
+    bob.outbound.length = 0;
+    await web.start();
+    await waitFor(() => bob.outbound.some((n) => n.method === 'notifications/tools/list_changed'), 8000, 'list_changed on recovery');
+    expect(await bob.toolNames()).toContain('web__echo');
+  });
 });
 
 describe('meta-tool mode', () => {

@@ -162,6 +162,18 @@ describe('remote upstream over Streamable HTTP', () => {
     expect(upB.status).toBe('online');
   });
 
+  it('notices an idle server going down and comes back online by itself', async () => {
+    const statuses: string[] = [];
+    const off = upB.addListener({ onStatus: (st) => statuses.push(st) });
+    await until(() => b.seen.some((r) => r.method === 'GET' && r.sessionId !== undefined));
+    await b.stop();
+    await until(() => upB.status === 'error', 5000);
+    await b.start();
+    await until(() => upB.status === 'online', 8000);
+    expect(statuses).toEqual(expect.arrayContaining(['error', 'online']));
+    off();
+  });
+
   it('ends the session with DELETE on close', async () => {
     const up = createRemoteUpstream(remoteConfig('c', b.url), { log, defaultTimeoutMs: 5000 });
     await up.ensureReady();

@@ -6,6 +6,8 @@ export interface ConnectionEvents {
   onMessage(message: JsonRpcMessage, relatedId?: JsonRpcId): void;
   /** The server forgot our session, or the session's stream is gone for good. */
   onLost(error: Error): void;
+  /** The server's own stream could not be reopened: the server looks down (calls in flight may still finish). */
+  onDown(error: Error): void;
 }
 
 export interface RemoteConnection {

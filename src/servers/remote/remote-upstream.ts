@@ -15,6 +15,7 @@ export type Log = Pick<BaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
 
 /** A failed server is not retried more often than this (calls in between get the last error). */
 const RETRY_AFTER_MS = 1000;
+const MAX_RECOVERY_DELAY_MS = 30_000;
 /** What the satellite can route to its own clients. */
 const CLIENT_CAPABILITIES = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
 
@@ -49,6 +50,8 @@ export class RemoteUpstream implements ManagedUpstream {
   #generation = 0;
   #nextId = 1;
   #closed = false;
+  #recovery: NodeJS.Timeout | undefined;
+  #recoveryAttempts = 0;
   readonly #pending = new Map<JsonRpcId, PendingCall>();
   readonly #progress = new Map<string, PendingCall>();
   readonly #listeners = new Set<UpstreamListener>();
@@ -130,6 +133,7 @@ export class RemoteUpstream implements ManagedUpstream {
 
   /** Ends the session; the next call opens a new one. */
   async stop(): Promise<void> {
+    this.#cancelRecovery();
     this.#rejectAll(new JsonRpcError(ErrorCode.ConnectionClosed, `Server '${this.serverSlug}' was stopped.`));
     await this.#conn.close();
     this.#setStatus('stopped');
@@ -160,6 +164,7 @@ export class RemoteUpstream implements ManagedUpstream {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#cancelRecovery();
     this.#rejectAll(new JsonRpcError(ErrorCode.ConnectionClosed, `Server '${this.serverSlug}' was stopped.`));
     await this.#conn.close();
     await this.release();
@@ -183,6 +188,10 @@ export class RemoteUpstream implements ManagedUpstream {
     }
     if (message.method === 'notifications/message' && call?.options.onNotification) return call.options.onNotification(message);
     for (const l of this.#listeners) l.onNotification?.(message);
+  }
+
+  onDown(error: Error): void {
+    this.#noteFailure(error);
   }
 
   onLost(error: Error): void {
@@ -209,6 +218,7 @@ export class RemoteUpstream implements ManagedUpstream {
       this.#init = result;
       this.#lastError = undefined;
       this.#sessions++;
+      this.#cancelRecovery();
       this.#setStatus('online');
       this.opts.log.info({ server: this.serverSlug, protocolVersion: version }, 'remote MCP server online');
     } catch (err) {
@@ -217,6 +227,7 @@ export class RemoteUpstream implements ManagedUpstream {
       this.#lastError = e;
       this.#setStatus('error');
       this.opts.log.warn({ server: this.serverSlug, error: e.message }, 'remote MCP server unavailable');
+      this.#scheduleRecovery();
       throw e;
     }
   }
@@ -299,12 +310,33 @@ export class RemoteUpstream implements ManagedUpstream {
   }
 
   #noteFailure(err: unknown): unknown {
-    if (err instanceof TransportError && !this.#closed) {
+    if (err instanceof TransportError && !this.#closed && this.#status !== 'stopped') {
       this.#lastError = err;
       this.#lastAttempt = Date.now();
       this.#setStatus('error');
+      this.#scheduleRecovery();
     }
     return err;
+  }
+
+  // A failed server is retried in the background (1 s doubling to 30 s), so it comes back online
+  // (and clients hear list_changed) without waiting for someone to call it.
+  #scheduleRecovery(): void {
+    if (this.#closed || this.#recovery || this.#status !== 'error') return;
+    const delay = Math.min(RETRY_AFTER_MS * 2 ** this.#recoveryAttempts, MAX_RECOVERY_DELAY_MS);
+    this.#recovery = setTimeout(() => {
+      this.#recovery = undefined;
+      if (this.#closed || this.#status !== 'error') return;
+      this.#recoveryAttempts++;
+      this.ensureReady().then(() => (this.#recoveryAttempts = 0), () => this.#scheduleRecovery());
+    }, delay);
+    this.#recovery.unref();
+  }
+
+  #cancelRecovery(): void {
+    clearTimeout(this.#recovery);
+    this.#recovery = undefined;
+    this.#recoveryAttempts = 0;
   }
 
   #rejectAll(err: Error): void {

@@ -97,7 +97,13 @@ export class StreamableConnection implements RemoteConnection {
       try {
         const headers = this.#headers({ accept: 'text/event-stream' });
         if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
-        const res = await this.http.request({ method: 'GET', headers, signal: abort.signal, stream: true });
+        let res;
+        try {
+          res = await this.http.request({ method: 'GET', headers, signal: abort.signal, stream: true });
+        } catch (err) {
+          if (!abort.signal.aborted && this.#sessionId === session) this.events.onDown(unreachableError(this.slug, err));
+          return;
+        }
         if (res.statusCode === 404) {
           res.body.resume();
           if (this.#sessionId === session) this.events.onLost(new SessionExpiredError());
