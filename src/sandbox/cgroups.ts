@@ -36,6 +36,8 @@ export interface CgroupManager {
   readonly memory: boolean;
   readonly pids: boolean;
   create(name: string, limits: SandboxLimits): Promise<CgroupHandle | undefined>;
+  /** Groups this satellite currently holds (diagnostics, leak checks). */
+  ownGroups(): string[];
 }
 
 interface MountInfo { root: string; mountPoint: string; fsType: string; superOptions: string[] }
@@ -190,6 +192,17 @@ class Manager implements CgroupManager {
     this.memory = placements.some((p) => p.controllers.includes('memory'));
     this.pids = placements.some((p) => p.controllers.includes('pids'));
     this.description = placements.map((p) => `v${p.version}(${p.controllers.join(',')})`).join(' ');
+  }
+
+  ownGroups(): string[] {
+    const prefix = `satellite-${process.pid}-`;
+    return this.placements.flatMap((p) => {
+      try {
+        return readdirSync(p.dir).filter((e) => e.startsWith(prefix)).map((e) => join(p.dir, e));
+      } catch {
+        return [];
+      }
+    });
   }
 
   async create(name: string, limits: SandboxLimits): Promise<CgroupHandle | undefined> {

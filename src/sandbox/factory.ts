@@ -33,7 +33,7 @@ export function createSandboxDriver(env: EnvConfig, log: SandboxLog, opts: Sandb
   const binary = name === 'none' ? undefined : lookup(name);
   if (name !== 'none' && !binary) {
     const why = env.sandbox === 'auto' ? 'SANDBOX=auto in production needs nsjail or bwrap' : `SANDBOX=${name} was requested`;
-    throw new ConfigError(`Sandbox binary "${name}" not found on PATH: ${why}; install it (bubblewrap package) or set SANDBOX=none to run servers without isolation`);
+    throw new ConfigError(`Sandbox binary "${name}" not found on PATH: ${why}; install it (${name === 'bwrap' ? 'the bubblewrap package' : 'nsjail'}) or set SANDBOX=none to run servers without isolation`);
   }
   const cgroups = opts.cgroups === false ? undefined : detectCgroups(log);
   const ctx: DriverContext = { allowedCommands: env.allowedCommands, dataDir: resolve(env.dataDir), hostPath, tools: findHostTools(hostPath), log };
@@ -44,7 +44,10 @@ export function createSandboxDriver(env: EnvConfig, log: SandboxLog, opts: Sandb
     `sandbox driver: ${name}`
   );
   if (!cgroups) log.warn({}, 'no usable memory/pids cgroup: memory is limited by RLIMIT_AS and processes by RLIMIT_NPROC (ignored for root)');
-  if (name === 'none') return new NoneDriver(ctx);
+  if (name === 'none') {
+    if (env.nodeEnv === 'production') log.warn({}, 'SANDBOX=none in production: stdio servers see the host filesystem and processes of every team');
+    return new NoneDriver(ctx);
+  }
   const runtime = runtimeMounts({ nodeModulesDir: existsSync(nodeModulesDir) ? nodeModulesDir : undefined });
   // Bare command names must resolve to something that exists inside the jail.
   ctx.hostPath = visiblePath(hostPath, runtime);

@@ -81,7 +81,13 @@ export async function confine(ctx: DriverContext, req: SandboxSpawnRequest, argv
   const fallback: RlimitChoice = { addressSpace: !(group?.memory ?? false), processes: !(group?.pids ?? false) };
   const placement = opts.prlimit ?? 'outer';
   const prlimitPrefix = placement !== 'none' && ctx.tools.prlimit ? [ctx.tools.prlimit, ...prlimitOptions(req.limits, fallback), '--'] : [];
-  const built = typeof argv === 'function' ? argv(fallback, placement === 'inner' ? prlimitPrefix : []) : argv;
+  let built: Argv;
+  try {
+    built = typeof argv === 'function' ? argv(fallback, placement === 'inner' ? prlimitPrefix : []) : argv;
+  } catch (err) {
+    await group?.cleanup();
+    throw err;
+  }
   let wrapped = prepend(opts.innerPrefix, built);
   if (placement === 'outer') wrapped = prepend(prlimitPrefix, wrapped);
   if (group && ctx.tools.sh) wrapped = prepend(group.joinPrefix(ctx.tools.sh), wrapped);

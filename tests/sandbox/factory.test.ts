@@ -148,4 +148,12 @@ describe('nsjail driver (argv only: the binary is not installed here)', () => {
     expect(argv.some((a) => a.endsWith('prlimit'))).toBe(false);
     await plan.cleanup?.();
   });
+
+  it('refuses a data dir nsjail cannot express (":" in a mount spec) without leaking a cgroup', async () => {
+    const colon = join(data.dir, 'odd:dir');
+    const odd = createSandboxDriver(sandboxEnv(colon, { SANDBOX: 'nsjail' }), memoryLog(), { hostPath: withNsjail });
+    const before = detectCgroups(memoryLog())?.ownGroups() ?? [];
+    await expect(odd.plan(request())).rejects.toThrow(/contains ':' and cannot be mounted by nsjail/);
+    expect(detectCgroups(memoryLog())?.ownGroups() ?? []).toEqual(before);
+  });
 });
