@@ -58,6 +58,14 @@ describe('one stdio process shared by many callers', () => {
     expect(textOf(res).answer.content.text).toBe('echo:hi');
   });
 
+  it('attributes server→client requests of concurrent calls to the calls in the order they asked', async () => {
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+      up().request('tools/call', { name: 'sample', arguments: { prompt: `p${i}` } }, {
+        onRequest: async (_m, params) => ({ role: 'assistant', content: { type: 'text', text: `${i}:${(params?.messages as any[])[0].content.text}` }, model: 'm' })
+      }).then((r) => textOf(r).answer.content.text)));
+    expect(answers).toEqual(Array.from({ length: 8 }, (_, i) => `${i}:p${i}`));
+  });
+
   it('aborts the answering of a server→client request the child cancels, and sends no answer', async () => {
     let reason: unknown;
     const res = await up().request('tools/call', { name: 'ask_then_cancel', arguments: {} }, {

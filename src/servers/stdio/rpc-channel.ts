@@ -29,6 +29,8 @@ interface PendingCall {
   resolve(result: JsonObject): void;
   reject(err: JsonRpcError): void;
   cleanup(): void;
+  /** Server→client requests attributed to this call so far. */
+  serverRequests: number;
   progress?: { upstream: string; original: ProgressToken };
 }
 
@@ -60,7 +62,7 @@ export class RpcChannel {
     if (options.signal?.aborted) return Promise.reject(new JsonRpcError(REQUEST_CANCELLED, 'Request cancelled'));
     const id = this.#nextId++;
     return new Promise<JsonObject>((resolve, reject) => {
-      const call: PendingCall = { id, method, options, resolve, reject, cleanup: () => {} };
+      const call: PendingCall = { id, method, options, resolve, reject, cleanup: () => {}, serverRequests: 0 };
       let outParams = params;
       const meta = params?._meta as JsonObject | undefined;
       const token = meta?.progressToken;
@@ -157,11 +159,29 @@ export class RpcChannel {
     else call.resolve(res.result);
   }
 
-  /** The call a message without correlation belongs to: the only call in flight, else the newest that can take it. */
+  /** The call a log line without correlation belongs to: the only call in flight, else the newest that can take it. */
   #attribute(can: (o: UpstreamCallOptions) => boolean): PendingCall | undefined {
     let found: PendingCall | undefined;
     for (const call of this.#pending.values()) if (can(call.options)) found = call;
     return found;
+  }
+
+  /**
+   * The call a server→client request belongs to (stdio carries no correlation). One candidate: that one.
+   * Several: the oldest that has not asked anything yet (servers ask early, in the order calls arrive),
+   * else the newest. A guess under concurrency, exact otherwise.
+   */
+  #attributeRequest(): PendingCall | undefined {
+    let oldestFresh: PendingCall | undefined;
+    let newest: PendingCall | undefined;
+    for (const call of this.#pending.values()) {
+      if (!call.options.onRequest) continue;
+      if (!oldestFresh && call.serverRequests === 0) oldestFresh = call;
+      newest = call;
+    }
+    const chosen = oldestFresh ?? newest;
+    if (chosen) chosen.serverRequests++;
+    return chosen;
   }
 
   #onRequest(req: JsonRpcRequest): void {
@@ -169,7 +189,7 @@ export class RpcChannel {
       this.#reply(successResponse(req.id, {}));
       return;
     }
-    const call = this.#attribute((o) => o.onRequest !== undefined);
+    const call = this.#attributeRequest();
     let handler = call?.options.onRequest;
     if (!handler) for (const l of this.deps.listeners()) if (l.onRequest) { handler = l.onRequest.bind(l); break; }
     if (!handler) {
