@@ -40,6 +40,18 @@ function wireServers(app: FastifyInstance, link: BackendLink): void {
   link.patchTargets(targetsFromRegistry(registry as RegistryLike), true);
 }
 
+interface GatewayHooks {
+  setToolDisabledByInstallation?(installationId: string, toolName: string, disabled: boolean): boolean;
+}
+
+// The team gateway hides and refuses tools the backend switches off (update_tool_status).
+function wireGateway(app: FastifyInstance, link: BackendLink): void {
+  if (!app.hasDecorator('teamGateway')) return;
+  const gateway = app.getDecorator<GatewayHooks>('teamGateway');
+  const set = gateway.setToolDisabledByInstallation?.bind(gateway);
+  if (set) link.patchTargets({ setToolDisabled: (r) => void set(r.installation_id, r.tool_name, r.disabled) }, true);
+}
+
 export interface BackendPluginOptions {
   targets?: CommandTargets;
   processes?: ProcessSource;
@@ -75,6 +87,7 @@ export default fp(async (app: FastifyInstance, opts: BackendPluginOptions) => {
   wireAuth(app, link);
   app.addHook('onReady', async () => {
     wireServers(app, link);
+    wireGateway(app, link);
     link.start();
   });
   app.addHook('onClose', async () => link.stop());

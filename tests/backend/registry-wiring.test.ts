@@ -1,5 +1,9 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app';
+import type { McpServerConfig } from '../../src/config/server-config';
+import gatewayPlugin from '../../src/plugins/gateway';
+import { testConfig } from '../helpers/config';
 import { backendEnv, newToken, startSatellite, stdioServer, waitFor, withBackend } from './helpers';
 
 const MINI = resolve(__dirname, '../fixtures/servers/mini-server.mjs');
@@ -37,6 +41,23 @@ describe('backend commands against the real server registry', () => {
       await waitFor('team-a server back online', () => status('inst-a')?.status === 'online', 10_000);
       expect(status('inst-a')!.pid).not.toBe(pidA);
       expect(status('inst-b')!.status).toBe('stopped');
+    });
+  });
+
+  it('switches a tool off in the team gateway on update_tool_status', async () => {
+    await withBackend(async ({ fake, dir, apps }) => {
+      const entry = stdioServer('inst-a', 'team-a', 'mini', { args: [MINI], env: {} });
+      fake.config = { mcp_servers: { 'mini-a': entry } };
+      const app = await buildApp(testConfig(backendEnv(fake, dir, newToken(fake), { SANDBOX: 'none' })));
+      apps.push(app);
+      if (!app.hasDecorator('teamGateway')) await app.register(gatewayPlugin);
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      await waitFor('connection', () => app.backend?.state === 'connected');
+      const cmd = fake.queueCommand({ command_type: 'configure', payload: { action: 'update_tool_status', installation_id: 'inst-a', tool_name: 'echo', is_disabled: true } });
+      await app.backend!.pollCommands();
+      expect(fake.results.find((r) => r.command_id === cmd.id)).toMatchObject({ status: 'completed' });
+      expect(app.teamGateway.disabled.isDisabled(entry as unknown as McpServerConfig, 'echo')).toBe(true);
+      expect(app.teamGateway.disabled.isDisabled(entry as unknown as McpServerConfig, 'other')).toBe(false);
     });
   });
 });
