@@ -106,10 +106,15 @@ export async function handleGet(deps: TransportDeps, req: FastifyRequest, reply:
   if (pos === undefined || session.log === undefined) return sendJsonRpcError(reply, 400, ErrorCode.ConnectionClosed, 'Bad Request: unknown Last-Event-ID');
   // Replay only what was sent on the stream that was cut, then continue it if it is still open.
   const stream = pos.streamNo === 0 ? session.standalone : session.streams.get(pos.streamNo);
+  const missed = session.log.since(pos);
+  const live = stream !== undefined && !stream.ended;
+  // A finished stream with nothing left to replay: 204, so clients stop resuming it (an empty
+  // 200 stream would make them reconnect again and again, e.g. after a cancelled request).
+  if (!live && missed.length === 0) return reply.code(204).send();
   writeSseHead(reply);
-  for (const e of session.log.since(pos)) reply.raw.write(sseFrame(e.data, e.id));
-  if (stream === undefined || stream.ended) reply.raw.end();
-  else stream.attach(reply.raw);
+  for (const e of missed) reply.raw.write(sseFrame(e.data, e.id));
+  if (live) stream.attach(reply.raw);
+  else reply.raw.end();
   return reply;
 }
 

@@ -289,6 +289,9 @@ describe('SSE responses, the GET stream and resumption', () => {
     expect(ended).toBe(true);
     const msgs = events.map((e) => JSON.parse(e.data));
     expect(msgs.some((m) => m.id === 'c1' && ('result' in m || 'error' in m))).toBe(false);
+    // resuming the finished stream yields nothing more: 204, so clients stop reconnecting
+    const resume = await fetch(url, { headers: headers(TOKEN_A, { 'mcp-session-id': sid, accept: 'text/event-stream', 'last-event-id': events.at(-1)!.id! }) });
+    expect(resume.status).toBe(204);
     // the session still works
     const ping = await post(call(2, 'ping'), h);
     expect(((await ping.json()) as any).result).toEqual({});
