@@ -9,7 +9,8 @@ import type { Argv } from './wrappers';
 /**
  * bubblewrap: new user, pid, uts, ipc and cgroup namespaces; the system read-only, a private /tmp,
  * fresh /proc and minimal /dev, and only the team's directory writable.
- * The network namespace is deliberately shared: servers call remote APIs (see SECURITY.md).
+ * The network namespace is deliberately shared: servers call remote APIs (see SECURITY.md). That includes
+ * 127.0.0.1, so a sandboxed server reaches the satellite's own port: loopback is not a trust boundary.
  * The env is not put on the command line (--setenv would show secrets in /proc/<pid>/cmdline):
  * bwrap is spawned with exactly the child's env and passes it on.
  */

@@ -16,8 +16,8 @@ export class NoneDriver implements SandboxDriver {
     const p = await prepareRequest(this.ctx, req);
     const tmp = await ensureDir(join(p.hostDir, '.tmp'));
     const env = childEnv(p.serverEnv, { PATH: runtimePath(p.command), HOME: p.hostDir, TMPDIR: tmp });
-    // The child dies with the satellite even if it is SIGKILLed (no chance to reap children).
-    const deathSig = this.ctx.tools.setpriv ? [this.ctx.tools.setpriv, '--pdeathsig', 'SIGKILL', '--'] : [];
+    // The child dies with the satellite even if it is SIGKILLed, and cannot gain privileges through setuid binaries.
+    const deathSig = this.ctx.tools.setpriv ? [this.ctx.tools.setpriv, '--pdeathsig', 'SIGKILL', '--no-new-privs', '--'] : [];
     const c = await confine(this.ctx, req, [p.command, ...p.args], { innerPrefix: deathSig });
     return toPlan(c, { env, cwd: join(p.hostDir, p.cwdRel), writableDir: p.hostDir });
   }

@@ -9,6 +9,7 @@ import { FIXTURES, memoryLog, request, sandboxEnv, tempDataDir } from './helpers
 interface Probe {
   env: Record<string, string>;
   cwd: string;
+  noNewPrivs: string | null;
   write: Record<string, true | string>;
 }
 
@@ -35,6 +36,7 @@ describe('none driver', () => {
       expect(probe.env.HOME).toBe(teamDir);
       expect(probe.env.TMPDIR).toBe(join(teamDir, '.tmp'));
       expect(probe.cwd).toBe(teamDir);
+      expect(probe.noNewPrivs).toBe('1');
       // PWD is exported by the /bin/sh that joins the cgroup; harmless, and the cwd anyway.
       const keys = Object.keys(probe.env).filter((k) => k !== 'PWD').sort();
       expect(keys).toEqual(['API_KEY', 'HOME', 'LANG', 'PATH', 'TMPDIR']);
