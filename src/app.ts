@@ -10,6 +10,8 @@ import backendPlugin from './plugins/backend';
 import auditPlugin from './plugins/audit';
 import jobsPlugin from './plugins/jobs';
 import serversPlugin from './plugins/servers';
+import gatewayPlugin from './plugins/gateway';
+import { remoteUpstreamFactory } from './servers/remote';
 import metricsPlugin from './plugins/metrics';
 import metricsRoutes from './routes/metrics';
 import statusRoutes from './routes/status';
@@ -51,7 +53,8 @@ export async function buildApp(config: SatelliteConfig, options: BuildOptions = 
   await app.register(metricsPlugin);
   await app.register(readinessPlugin);
   await app.register(jobsPlugin);
-  await app.register(serversPlugin);
+  await app.register(serversPlugin, { remoteFactory: remoteUpstreamFactory(config.env.process.requestTimeoutMs) });
+  await app.register(gatewayPlugin);
   await app.register(swaggerPlugin);
   await app.register(corsPlugin);
   await app.register(authPlugin);
