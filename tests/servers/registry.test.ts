@@ -91,6 +91,12 @@ describe('ServerRegistry', () => {
     expect(h.registry.list()[0]).toMatchObject({ status: 'online', memoryEnforcement: expect.stringMatching(/cgroup|rlimit_as|none/) });
   });
 
+  it('uses the entry\'s timeout for its requests', async () => {
+    h = await startRegistry([server('slow', [MINI], { timeout: 200 })], { requestTimeoutMs: 60_000 });
+    const err = await h.registry.get('team-a', 'slow')!.request('tools/call', { name: 'hang', arguments: {} }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: -32001, message: 'Request timed out', data: { timeout: 200 } });
+  });
+
   it('closeAll terminates every child', async () => {
     h = await startRegistry([server('x', [MINI]), server('y', [MINI])]);
     const pids = h.registry.list().map((s) => s.pid!);

@@ -48,7 +48,8 @@ export class ChildHandle {
     // detached: the child leads a new process group, so kill(-pid) reaches its descendants too.
     this.child = spawn(plan.command, plan.args, { env: plan.env, cwd: plan.cwd, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     this.exited = new Promise<ExitInfo>((resolve) => {
-      this.child.once('error', (error) => {
+      // `on`, not `once`: a later 'error' (a failed kill) without a listener would crash the satellite.
+      this.child.on('error', (error) => {
         // 'error' without a pid means spawn failed and no 'exit' follows.
         if (this.child.pid === undefined) {
           this.#exit = { code: null, signal: null, error };
@@ -67,6 +68,8 @@ export class ChildHandle {
     });
     // A child that dies mid-write must not crash the satellite with EPIPE.
     this.child.stdin.on('error', () => {});
+    this.child.stdout.on('error', () => {});
+    this.child.stderr.on('error', () => {});
   }
 
   get pid(): number | undefined {
