@@ -32,6 +32,11 @@ function toErrorResponse(req: JsonRpcRequest, err: unknown): JsonRpcResponse {
   return errorResponse(req.id, ErrorCode.InternalError, err instanceof Error ? err.message : 'Internal error');
 }
 
+/** A cancelled request gets no answer; one cut short by the session's end learns why. */
+function abortAnswer(req: JsonRpcRequest, signal: AbortSignal): JsonRpcResponse | undefined {
+  return signal.reason instanceof JsonRpcError ? toErrorResponse(req, signal.reason) : undefined;
+}
+
 async function initialize(session: McpSession, req: JsonRpcRequest): Promise<JsonObject> {
   if (session.initializeDone) throw new JsonRpcError(ErrorCode.InvalidRequest, 'Invalid Request: the session is already initialized');
   const p = req.params ?? {};
@@ -66,9 +71,9 @@ export async function serveRequest(session: McpSession, req: JsonRpcRequest, exc
   session.inflight.set(req.id, ac);
   try {
     const result = await session.handler!.handleRequest(req, new RequestCtx(session.id, session.identity, ac.signal, session, exchange));
-    exchange.respond(ac.signal.aborted ? undefined : successResponse(req.id, result));
+    exchange.respond(ac.signal.aborted ? abortAnswer(req, ac.signal) : successResponse(req.id, result));
   } catch (e) {
-    exchange.respond(ac.signal.aborted ? undefined : toErrorResponse(req, e));
+    exchange.respond(ac.signal.aborted ? abortAnswer(req, ac.signal) : toErrorResponse(req, e));
   } finally {
     if (session.inflight.get(req.id) === ac) session.inflight.delete(req.id);
     session.touch();

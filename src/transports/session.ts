@@ -157,7 +157,9 @@ export class McpSession {
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    for (const ac of this.inflight.values()) ac.abort();
+    // Requests still running get this as their answer where it can still be delivered.
+    const ended = new JsonRpcError(ErrorCode.ConnectionClosed, `Session closed: ${reason}`);
+    for (const ac of this.inflight.values()) ac.abort(ended);
     this.inflight.clear();
     for (const p of [...this.#pending.values()]) p.reject(new JsonRpcError(ErrorCode.ConnectionClosed, `Session closed: ${reason}`));
     for (const s of this.streams.values()) s.end();

@@ -274,6 +274,20 @@ describe('SSE responses, the GET stream and resumption', () => {
     ac.abort();
   });
 
+  it('DELETE during a call ends its stream at once and frees the request', async () => {
+    const sid = await openSession(url, TOKEN_A, '2025-11-25', { sampling: {} });
+    const h = headers(TOKEN_A, { 'mcp-session-id': sid });
+    const res = await post(call('d1', 'tools/call', { name: 'test_sampling', arguments: { prompt: 'hi' } }), h);
+    const sse = sseReader(res);
+    await sse.read((ev) => ev.some((e) => e.data.includes('sampling/createMessage')), 5000);
+    const del = await fetch(url, { method: 'DELETE', headers: h });
+    expect(del.status).toBe(200);
+    const { ended } = await sse.read(() => false, 3000);
+    expect(ended).toBe(true);
+    const after = await post(call(2, 'ping'), h);
+    expect(after.status).toBe(404);
+  });
+
   it('cancellation aborts the request: the response is never sent and the stream ends', async () => {
     const sid = await openSession(url, TOKEN_A, '2025-11-25', { sampling: {} });
     const h = headers(TOKEN_A, { 'mcp-session-id': sid });
