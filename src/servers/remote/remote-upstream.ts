@@ -42,6 +42,7 @@ export class RemoteUpstream implements ManagedUpstream {
   readonly #ref: ServerRef;
   #sessions = 0;
   #lastActivity: number | undefined;
+  #toolsCount: number | undefined;
   #status: ServerStatus = 'starting';
   #init: JsonObject | undefined;
   #lastError: JsonRpcError | undefined;
@@ -109,7 +110,10 @@ export class RemoteUpstream implements ManagedUpstream {
     this.#lastActivity = Date.now();
     const generation = this.#generation;
     try {
-      return await this.#call(method, params, options);
+      const result = await this.#call(method, params, options);
+      // For status pages, as stdio servers report it (a single-page list only).
+      if (method === 'tools/list' && Array.isArray(result.tools) && result.nextCursor === undefined && params?.cursor === undefined) this.#toolsCount = result.tools.length;
+      return result;
     } catch (err) {
       if (!(err instanceof SessionExpiredError)) throw this.#noteFailure(err);
       this.#sessionLost(generation);
@@ -157,6 +161,7 @@ export class RemoteUpstream implements ManagedUpstream {
       installationId: c.installation_id, installationName: c.installation_name, transport: c.transport_type, status: this.#status,
       restarts: Math.max(0, this.#sessions - 1), crashCount: 0,
       ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(this.#toolsCount !== undefined ? { toolsCount: this.#toolsCount } : {}),
       ...(this.#lastActivity ? { lastActivityAt: new Date(this.#lastActivity).toISOString() } : {})
     };
   }
