@@ -12,6 +12,8 @@ export interface PollOutcome {
 
 export interface PollerOptions {
   defaultIntervalMs: number;
+  /** Told about every command executed (audit). */
+  onExecuted?: (cmd: BackendCommand, result: CommandResult) => void;
   errorBackoffBaseMs?: number;
   errorBackoffMaxMs?: number;
 }
@@ -77,6 +79,11 @@ export class CommandPoller {
     this.ledger.start(cmd.id);
     const result = await this.executor.execute(cmd);
     this.ledger.finish(result);
+    try {
+      this.opts.onExecuted?.(cmd, result);
+    } catch (err) {
+      this.log.error({ err }, 'command observer failed');
+    }
     if (result.status === 'failed') this.log.warn({ command_id: cmd.id, command_type: cmd.command_type, error: result.error_message }, 'backend command failed');
     await this.#post(result);
     return true;

@@ -9,7 +9,7 @@ import { VERSION } from '../version';
 import { BackendClient, RegistrationRejectedError } from './client';
 import { CommandExecutor } from './command-executor';
 import { CommandLedger } from './command-ledger';
-import { CommandPoller, type PollOutcome } from './command-poller';
+import { CommandPoller, type PollerOptions, type PollOutcome } from './command-poller';
 import { UNWIRED_TARGETS, type CommandTargets } from './command-targets';
 import { ConfigSync, type SyncOutcome } from './config-sync';
 import { CredentialStore } from './credentials';
@@ -41,6 +41,7 @@ export interface BackendLinkOptions {
   intervals?: Partial<LinkIntervals>;
   targets?: CommandTargets;
   processes?: ProcessSource;
+  onCommandExecuted?: PollerOptions['onExecuted'];
   /** True when the jobs plugin drives heartbeat, config checks and event flushing (polling stays here: its delay is dynamic). */
   periodicByJobs?: boolean;
   fetchImpl?: typeof fetch;
@@ -91,7 +92,8 @@ export class BackendLink {
     const ledger = new CommandLedger(join(env.dataDir, 'backend', 'commands.json'));
     this.#poller = new CommandPoller(this.client, new CommandExecutor(this.configSync, () => this.#targets), ledger, log, {
       defaultIntervalMs: b.pollingIntervalSeconds * 1000,
-      errorBackoffMaxMs: 300_000
+      errorBackoffMaxMs: 300_000,
+      onExecuted: opts.onCommandExecuted
     });
     this.#metrics = new MetricsSampler(env.dataDir);
     const ev = env.events;

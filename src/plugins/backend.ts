@@ -15,6 +15,10 @@ declare module 'fastify' {
   }
 }
 
+interface AuditSink {
+  record(action: 'command.executed', data: { command: string; commandId?: string; outcome: 'ok' | 'error'; error?: string }): void;
+}
+
 interface AuthHooks {
   useBackendApiKey?(provider: () => string | undefined): void;
   invalidateUser?(userId: string): number;
@@ -78,7 +82,16 @@ export default fp(async (app: FastifyInstance, opts: BackendPluginOptions) => {
     targets: opts.targets,
     processes: opts.processes,
     intervals: opts.intervals,
-    periodicByJobs: app.hasDecorator('jobs')
+    periodicByJobs: app.hasDecorator('jobs'),
+    onCommandExecuted: (cmd, result) => {
+      if (!app.hasDecorator('audit')) return;
+      app.getDecorator<AuditSink>('audit').record('command.executed', {
+        command: cmd.command_type,
+        commandId: cmd.id,
+        outcome: result.status === 'completed' ? 'ok' : 'error',
+        ...(result.error_message ? { error: result.error_message } : {})
+      });
+    }
   });
   if (app.hasDecorator('jobs')) {
     registerBackendJobs(app.getDecorator<JobRegistry>('jobs'), link, { ...DEFAULT_INTERVALS, ...opts.intervals }, env.events.batchIntervalMs);

@@ -30,6 +30,7 @@ export function backendEnv(fake: FakeBackend, dir: string, token: string, extra:
     DEPLOYSTACK_CREDENTIALS_FILE: join(dir, 'creds', 'backend.key.json'),
     DEPLOYSTACK_SATELLITE_URL: 'https://sat.example.test',
     SATELLITE_DATA_DIR: join(dir, 'data'),
+    AUDIT_LOG_FILE: join(dir, 'data', 'audit.log'),
     EVENT_BATCH_INTERVAL_MS: '100',
     ...extra
   };

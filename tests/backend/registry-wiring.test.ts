@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app';
 import type { McpServerConfig } from '../../src/config/server-config';
@@ -41,6 +42,15 @@ describe('backend commands against the real server registry', () => {
       await waitFor('team-a server back online', () => status('inst-a')?.status === 'online', 10_000);
       expect(status('inst-a')!.pid).not.toBe(pidA);
       expect(status('inst-b')!.status).toBe('stopped');
+      // Each command leaves one audit record, failures with their reason.
+      const audit = readFileSync(join(dir, 'data', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const commands = audit.filter((r) => r.action === 'command.executed');
+      expect(commands.map((r) => [r.command, r.commandId, r.outcome])).toEqual([
+        ['restart', restart.id, 'ok'],
+        ['restart', wrongTeam.id, 'error'],
+        ['kill', kill.id, 'ok'],
+        ['health_check', health.id, 'ok']
+      ]);
     });
   });
 

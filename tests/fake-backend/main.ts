@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { FakeBackend } from './server';
 
 const port = Number(process.env.FAKE_BACKEND_PORT ?? 3000);
-const controlPort = Number(process.env.FAKE_BACKEND_CONTROL_PORT ?? port + 1);
+const controlPort = Number(process.env.FAKE_BACKEND_CONTROL_PORT ?? 3010); // 3001 is the satellite's own default
 const token = process.env.FAKE_REGISTRATION_TOKEN ?? 'deploystack_satellite_global_fake-registration-token';
 
 async function main(): Promise<void> {
