@@ -31,6 +31,7 @@ export class BwrapDriver implements SandboxDriver {
       '--dev', '/dev',
       '--tmpfs', '/tmp',
       '--bind', p.hostDir, SANDBOX_HOME,
+      ...(p.maskedUsersDir ? ['--tmpfs', p.maskedUsersDir] : []),
       '--chdir', join(SANDBOX_HOME, p.cwdRel),
       '--hostname', `mcp-${req.teamSlug}`,
       // bwrap's root is a writable tmpfs; only the home, /tmp and /dev/shm should take writes.

@@ -50,6 +50,7 @@ export class NsjailDriver implements SandboxDriver {
       ...mountArgs(p.mounts),
       '-T', '/tmp',
       '-B', `${pathArg(p.hostDir)}:${SANDBOX_HOME}`,
+      ...(p.maskedUsersDir ? ['-T', p.maskedUsersDir] : []),
       '-B', '/dev/null', '-B', '/dev/zero', '-R', '/dev/urandom', '-R', '/dev/random',
       '--symlink', '/proc/self/fd:/dev/fd',
       ...Object.keys(p.env).flatMap((k) => ['-E', k]),

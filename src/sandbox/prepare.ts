@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { checkArgs, resolveCommand, sanitizeServerEnv } from './policy';
 import { prlimitOptions, type RlimitChoice } from './rlimits';
-import { ensureDir, relativeCwd, writableDirFor } from './team-dir';
+import { ensureDir, relativeCwd, USERS_SUBDIR, writableDirFor } from './team-dir';
 import type { SandboxSpawnPlan, SandboxSpawnRequest } from './types';
 import { prepend, splitArgv, type Argv, type HostTools } from './wrappers';
 import type { CgroupHandle, CgroupManager } from './cgroups';
@@ -26,6 +26,8 @@ export interface PreparedRequest {
   hostDir: string;
   /** cwd relative to hostDir ('' = hostDir). */
   cwdRel: string;
+  /** A team-wide server: its directory contains the team's users' directories. */
+  teamWide: boolean;
 }
 
 /** Validation shared by all drivers: allowlist, argv, env blocklist, the team/user directory. */
@@ -33,10 +35,13 @@ export async function prepareRequest(ctx: DriverContext, req: SandboxSpawnReques
   const command = resolveCommand(req.command, ctx.allowedCommands, ctx.hostPath);
   const args = checkArgs(req.args);
   const serverEnv = sanitizeServerEnv(req.env);
-  const cwdRel = relativeCwd(req.cwd);
+  const teamWide = req.userId === undefined;
+  const cwdRel = relativeCwd(req.cwd, teamWide);
   const hostDir = await ensureDir(writableDirFor(ctx.dataDir, req.teamId, req.userId));
   await ensureDir(join(hostDir, cwdRel));
-  return { command, args, serverEnv, hostDir, cwdRel };
+  // The mount point the jails mask for team-wide servers (see maskedUsersDir).
+  if (teamWide) await ensureDir(join(hostDir, USERS_SUBDIR));
+  return { command, args, serverEnv, hostDir, cwdRel, teamWide };
 }
 
 /** PATH for a child: the command's own directory first (so `npx` finds the `node` next to it), then the system. */

@@ -10,10 +10,13 @@ function checkId(kind: string, id: string): string {
   return id;
 }
 
+/** Per-user directories live here inside the team's; team-wide servers get it masked. */
+export const USERS_SUBDIR = 'users';
+
 /** `${dataDir}/teams/<team>` or, for a per-user instance, `.../users/<user>` inside it (absolute). */
 export function writableDirFor(dataDir: string, teamId: string, userId?: string): string {
   const team = join(resolve(dataDir), 'teams', checkId('Team id', teamId));
-  return userId === undefined ? team : join(team, 'users', checkId('User id', userId));
+  return userId === undefined ? team : join(team, USERS_SUBDIR, checkId('User id', userId));
 }
 
 /** Creates the directory (0700) and returns it. */
@@ -23,11 +26,12 @@ export async function ensureDir(dir: string): Promise<string> {
 }
 
 /** The request's cwd, relative to the writable dir, as a relative path that stays inside it ('' = the dir itself). */
-export function relativeCwd(cwd: string | undefined): string {
+export function relativeCwd(cwd: string | undefined, teamWide = false): string {
   if (cwd === undefined || cwd === '' || cwd === '.') return '';
   if (isAbsolute(cwd)) throw new SandboxError(`Working directory ${cwd} must be relative to the team directory`);
   const rel = relative('/base', resolve('/base', cwd));
-  if (rel === '' ) return '';
+  if (rel === '') return '';
   if (rel.startsWith('..') || rel.split(sep).includes('..')) throw new SandboxError(`Working directory ${cwd} leaves the team directory`);
+  if (teamWide && rel.split(sep)[0] === USERS_SUBDIR) throw new SandboxError(`Working directory ${cwd} is inside the per-user directories, which team-wide servers cannot use`);
   return rel;
 }

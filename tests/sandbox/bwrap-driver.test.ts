@@ -29,15 +29,15 @@ const cgroups = detectCgroups(memoryLog());
 let driver: SandboxDriver;
 
 /** Copies a fixture into the team's directory, where the sandboxed child can read it as /home/mcp/<name>. */
-function stage(teamId: string, name: string): string {
-  const dir = join(data.dir, 'teams', teamId);
+function stage(teamId: string, name: string, userId?: string): string {
+  const dir = userId ? join(data.dir, 'teams', teamId, 'users', userId) : join(data.dir, 'teams', teamId);
   mkdirSync(dir, { recursive: true });
   copyFileSync(join(FIXTURES, name), join(dir, name));
   return `/home/mcp/${name}`;
 }
 
 async function probe(over: Partial<SandboxSpawnRequest>, ask: object = {}): Promise<Probe> {
-  const plan = await driver.plan(request({ args: [stage(over.teamId ?? 'team-a', 'probe.mjs'), JSON.stringify(ask)], ...over }));
+  const plan = await driver.plan(request({ args: [stage(over.teamId ?? 'team-a', 'probe.mjs', over.userId), JSON.stringify(ask)], ...over }));
   return lastJson<Probe>(await runPlan(plan));
 }
 
@@ -117,6 +117,11 @@ describe('bwrap driver: isolation', () => {
     const r = await runPlan(planU);
     expect(r.stdout.trim()).toBe('mcp-alpha');
     expect(readFileSync(join(data.dir, 'teams', 'team-a', 'users', 'u7', 'mine'), 'utf8')).toBe('1');
+    // Team-wide servers of the same team do not see the users' directories; users do not see the team's files.
+    const teamWide = await probe({}, { exists: ['/home/mcp/users/u7/mine', '/home/mcp/users/u7'] });
+    expect(teamWide.exists).toEqual({ '/home/mcp/users/u7/mine': false, '/home/mcp/users/u7': false });
+    const user = await probe({ userId: 'u7' }, { exists: ['/home/mcp/mine', '/home/mcp/note.txt', '/home/mcp/probe.mjs'] });
+    expect(user.exists).toEqual({ '/home/mcp/mine': true, '/home/mcp/note.txt': false, '/home/mcp/probe.mjs': true });
   });
 });
 

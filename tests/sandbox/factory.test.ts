@@ -129,7 +129,7 @@ describe('nsjail driver (argv only: the binary is not installed here)', () => {
     const start = argv.indexOf(join(fakeBin, 'nsjail'));
     expect(start).toBeGreaterThanOrEqual(0);
     const jail = argv.slice(start);
-    const pair = (flag: string) => jail[jail.indexOf(flag) + 1];
+    const pair = (flag: string, at = jail.indexOf(flag)) => jail[at + 1];
     expect(jail).toContain('-Mo');
     expect(pair('--hostname')).toBe('mcp-alpha');
     expect(pair('--cwd')).toBe(`${SANDBOX_HOME}/app`);
@@ -146,7 +146,11 @@ describe('nsjail driver (argv only: the binary is not installed here)', () => {
     expect(envFlags.sort()).toEqual(Object.keys(plan.env).sort());
     expect(jail.slice(jail.indexOf('--'))).toEqual(['--', findOnPath('node', process.env.PATH), 'server.js', '--flag=x']);
     expect(argv.some((a) => a.endsWith('prlimit'))).toBe(false);
+    expect(pair('-T', jail.lastIndexOf('-T'))).toBe(`${SANDBOX_HOME}/users`);
     await plan.cleanup?.();
+    const userPlan = await driver.plan(request({ userId: 'u1' }));
+    expect(userPlan.args).not.toContain(`${SANDBOX_HOME}/users`);
+    await userPlan.cleanup?.();
   });
 
   it('refuses a data dir nsjail cannot express (":" in a mount spec) without leaking a cgroup', async () => {

@@ -69,6 +69,7 @@ describe('none driver', () => {
     [{ userId: '..' }, /User id ".." cannot name a directory/],
     [{ cwd: '../team-b' }, /leaves the team directory/],
     [{ cwd: '/etc' }, /must be relative/],
+    [{ cwd: 'users/u1' }, /inside the per-user directories/],
     [{ args: ['a\0b'] }, /NUL byte/]
   ])('refuses %j with a clear SandboxError', async (over, message) => {
     const attempt = driver.plan(request(over));
