@@ -21,7 +21,15 @@ const visibleTo = (identity: ClientIdentity, owner: { userId?: string }) => owne
  * (`app.servers.list(teamId)`). Built
  * field by field (never spread) so commands, args, env, headers and URLs cannot leak.
  */
-export function teamServers(config: StandaloneConfig, identity: ClientIdentity, snapshots: readonly ServerSnapshot[]): TeamServerStatus[] {
+/** Tool counts the gateway's discovery cache knows (remote servers report none in their snapshot). */
+export interface CachedToolCount {
+  serverSlug: string;
+  userId?: string;
+  tools: number;
+}
+
+export function teamServers(config: StandaloneConfig, identity: ClientIdentity, snapshots: readonly ServerSnapshot[], cached: readonly CachedToolCount[] = []): TeamServerStatus[] {
+  const counts = new Map(cached.filter((c) => visibleTo(identity, c)).map((c) => [c.serverSlug, c.tools]));
   const live = new Map<string, ServerSnapshot>();
   for (const s of snapshots) {
     if (s.teamId === identity.teamId && visibleTo(identity, s)) live.set(s.serverSlug, s);
@@ -30,6 +38,7 @@ export function teamServers(config: StandaloneConfig, identity: ClientIdentity, 
   for (const server of Object.values(config.mcp_servers)) {
     if (server.team_id !== identity.teamId || !visibleTo(identity, { userId: server.user_id })) continue;
     const snap = live.get(server.server_slug);
+    const toolsCount = snap?.toolsCount ?? counts.get(server.server_slug);
     out.push({
       slug: server.server_slug,
       name: server.installation_name,
@@ -39,7 +48,7 @@ export function teamServers(config: StandaloneConfig, identity: ClientIdentity, 
       ...(snap?.pid !== undefined ? { pid: snap.pid } : {}),
       ...(snap?.uptimeSeconds !== undefined ? { uptimeSeconds: Math.round(snap.uptimeSeconds) } : {}),
       restarts: snap?.restarts ?? 0,
-      ...(snap?.toolsCount !== undefined ? { toolsCount: snap.toolsCount } : {})
+      ...(toolsCount !== undefined ? { toolsCount } : {})
     });
   }
   return out.sort((a, b) => a.slug.localeCompare(b.slug));

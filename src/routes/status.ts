@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientIdentity } from '../mcp/session-contract';
 import { jobsStatusSchema, readySchema, teamStatusSchema } from './status-schemas';
-import { teamServers } from './status-team';
+import { teamServers, type CachedToolCount } from './status-team';
 
 type Authenticate = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> | void;
 
@@ -34,10 +34,12 @@ export default async function statusRoutes(app: FastifyInstance, opts: StatusRou
     const config = app.configStore.current;
     // The registry is optional (a test app, or a build without stdio servers): configured servers still show.
     const snapshots = app.hasDecorator('servers') ? app.servers.list(identity.teamId) : [];
+    const gateway = app.hasDecorator('teamGateway') ? app.getDecorator<{ toolCounts?(teamId: string): CachedToolCount[] }>('teamGateway') : undefined;
+    const cached = typeof gateway?.toolCounts === 'function' ? gateway.toolCounts(identity.teamId) : [];
     const team = config.teams[identity.teamId];
     return {
       team: { id: identity.teamId, ...(team ? { slug: team.slug } : {}), ...(team?.name ? { name: team.name } : {}) },
-      servers: teamServers(config, identity, snapshots)
+      servers: teamServers(config, identity, snapshots, cached)
     };
   });
 

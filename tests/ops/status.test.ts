@@ -121,6 +121,9 @@ describe('status routes with a live server registry', () => {
         { teamId: 'team-b', serverSlug: 'memory', status: 'error', pid: 5151, restarts: 7 }
       ].filter((s) => teamId === undefined || s.teamId === teamId)
     });
+    decorate('teamGateway', {
+      toolCounts: (teamId: string) => (teamId === 'team-a' ? [{ serverSlug: 'search', tools: 4 }, { serverSlug: 'private', userId: 'carol', tools: 3 }] : [{ serverSlug: 'memory', tools: 99 }])
+    });
     await app.register(readinessPlugin);
     await app.register(jobsPlugin);
     await app.register(statusRoutes, { authenticate });
@@ -136,7 +139,9 @@ describe('status routes with a live server registry', () => {
     expect(res.body).not.toContain('4243');
     const memory = res.json().servers.find((s: { slug: string }) => s.slug === 'memory');
     expect(memory).toEqual({ slug: 'memory', name: 'memory of team-a', transport: 'stdio', enabled: true, status: 'online', pid: 4242, uptimeSeconds: 61, restarts: 2, toolsCount: 9 });
-    expect(res.json().servers.find((s: { slug: string }) => s.slug === 'search')).toMatchObject({ status: 'not_started', restarts: 0 });
+    // A remote server's tool count comes from the gateway's discovery cache.
+    expect(res.json().servers.find((s: { slug: string }) => s.slug === 'search')).toMatchObject({ status: 'not_started', restarts: 0, toolsCount: 4 });
+    expect(res.json().servers.map((s: { slug: string }) => s.slug)).not.toContain('private');
   });
 
   it('answers 401 when the authenticator sets no identity', async () => {
