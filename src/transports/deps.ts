@@ -36,8 +36,9 @@ export function sendUnknownTarget(reply: FastifyReply, target: SessionTarget): F
 /** A new session with its handler; answers 503/404/500 itself and returns undefined on failure. */
 export function openSession(deps: TransportDeps, reply: FastifyReply, identity: ClientIdentity, target: SessionTarget, transport: TransportKind): McpSession | undefined {
   let session: McpSession;
+  const req = reply.request;
   try {
-    session = deps.sessions.create(identity, target, transport);
+    session = deps.sessions.create(identity, target, transport, { userAgent: req.headers['user-agent'], ipAddress: req.ip });
   } catch (e) {
     if (!(e instanceof SessionLimitError)) throw e;
     reply.header('retry-after', String(e.retryAfterSeconds));

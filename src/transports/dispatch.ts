@@ -48,6 +48,7 @@ async function initialize(session: McpSession, req: JsonRpcRequest): Promise<Jso
   session.protocolVersion = version;
   session.clientCapabilities = caps as JsonObject;
   const clientInfo = typeof p.clientInfo === 'object' && p.clientInfo !== null ? p.clientInfo as JsonObject : undefined;
+  session.clientInfo = clientInfo;
   const result = await session.handler!.initialize({ protocolVersion: version, capabilities: session.clientCapabilities, clientInfo });
   session.initializeDone = true;
   return { ...result, protocolVersion: version };
@@ -69,6 +70,8 @@ export async function serveRequest(session: McpSession, req: JsonRpcRequest, exc
   if (session.inflight.has(req.id)) return exchange.respond(errorResponse(req.id, ErrorCode.InvalidRequest, 'Invalid Request: a request with this id is already in progress'));
   const ac = new AbortController();
   session.inflight.set(req.id, ac);
+  session.requestCount++;
+  if (req.method === 'tools/call') session.toolCallCount++;
   try {
     const result = await session.handler!.handleRequest(req, new RequestCtx(session.id, session.identity, ac.signal, session, exchange));
     exchange.respond(ac.signal.aborted ? abortAnswer(req, ac.signal) : successResponse(req.id, result));

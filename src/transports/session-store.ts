@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ClientIdentity, SessionTarget } from '../mcp/session-contract';
-import { McpSession, targetKey, type TransportKind } from './session';
+import { McpSession, targetKey, type ClientOrigin, type TransportKind } from './session';
 
 export interface SessionInfo {
   sessionId: string;
@@ -10,11 +10,24 @@ export interface SessionInfo {
   clientId?: string;
   target: SessionTarget;
   transport: TransportKind;
+  protocolVersion: string;
+  /** From initialize's clientInfo (undefined for a legacy stream not yet initialized). */
+  clientName?: string;
+  clientVersion?: string;
+  userAgent?: string;
+  ipAddress?: string;
+}
+
+export interface SessionEndInfo extends SessionInfo {
+  reason: string;
+  durationMs: number;
+  requestCount: number;
+  toolCallCount: number;
 }
 
 export interface SessionStoreEvents {
   connect: [info: SessionInfo];
-  disconnect: [info: SessionInfo & { reason: string; durationMs: number }];
+  disconnect: [info: SessionEndInfo];
 }
 
 export interface SessionStoreOptions {
@@ -33,8 +46,15 @@ export class SessionLimitError extends Error {
   }
 }
 
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
 function info(s: McpSession): SessionInfo {
-  return { sessionId: s.id, teamId: s.identity.teamId, userId: s.identity.userId, clientId: s.identity.clientId, target: s.target, transport: s.transport };
+  return {
+    sessionId: s.id, teamId: s.identity.teamId, userId: s.identity.userId, clientId: s.identity.clientId,
+    target: s.target, transport: s.transport, protocolVersion: s.protocolVersion,
+    clientName: str(s.clientInfo?.name), clientVersion: str(s.clientInfo?.version),
+    userAgent: s.origin.userAgent, ipAddress: s.origin.ipAddress
+  };
 }
 
 /** All client sessions of the satellite; owned by the transports plugin (app.sessions). */
@@ -55,7 +75,7 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
   }
 
   /** A new session with a fresh id (32 random bytes, base64url); throws SessionLimitError past the caps. */
-  create(identity: ClientIdentity, target: SessionTarget, transport: TransportKind): McpSession {
+  create(identity: ClientIdentity, target: SessionTarget, transport: TransportKind, origin?: ClientOrigin): McpSession {
     const retryAfter = Math.min(60, Math.max(1, Math.ceil(this.opts.idleTimeoutMs / 1000)));
     if (this.#sessions.size >= this.opts.maxSessions) throw new SessionLimitError('Too many sessions on this satellite', retryAfter);
     if (this.countForTeam(identity.teamId) >= this.opts.maxSessionsPerTeam) throw new SessionLimitError('Too many sessions for this team', retryAfter);
@@ -65,7 +85,8 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
       target,
       transport,
       replayEvents: transport === 'streamable-http' ? this.opts.replayEvents : 0,
-      clientRequestTimeoutMs: this.opts.clientRequestTimeoutMs
+      clientRequestTimeoutMs: this.opts.clientRequestTimeoutMs,
+      origin
     });
     this.#sessions.set(session.id, session);
     this.#perTeam.set(identity.teamId, this.countForTeam(identity.teamId) + 1);
@@ -99,7 +120,7 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
     const wasInitialized = session.initializeDone;
     session.close(reason);
     if (wasInitialized || session.transport === 'sse') {
-      this.emit('disconnect', { ...info(session), reason, durationMs: Date.now() - session.createdAt });
+      this.emit('disconnect', { ...info(session), reason, durationMs: Date.now() - session.createdAt, requestCount: session.requestCount, toolCallCount: session.toolCallCount });
     }
   }
 

@@ -29,6 +29,13 @@ export interface SessionOptions {
   replayEvents: number;
   /** How long a server→client request waits for the client's answer. */
   clientRequestTimeoutMs: number;
+  /** Where the client connected from (events and audit only; never used for decisions). */
+  origin?: ClientOrigin;
+}
+
+export interface ClientOrigin {
+  userAgent?: string;
+  ipAddress?: string;
 }
 
 export function targetKey(t: SessionTarget): string {
@@ -45,6 +52,11 @@ export class McpSession {
   lastActivity = this.createdAt;
   protocolVersion = LATEST_PROTOCOL_VERSION;
   clientCapabilities: JsonObject = {};
+  /** clientInfo of initialize, once known. */
+  clientInfo: JsonObject | undefined;
+  readonly origin: ClientOrigin;
+  requestCount = 0;
+  toolCallCount = 0;
   initializeDone = false;
   initialized = false;
   closed = false;
@@ -69,6 +81,7 @@ export class McpSession {
     this.identity = o.identity;
     this.target = o.target;
     this.transport = o.transport;
+    this.origin = o.origin ?? {};
     this.#clientRequestTimeoutMs = o.clientRequestTimeoutMs;
     this.log = o.replayEvents > 0 ? new EventLog(o.replayEvents) : undefined;
     this.standalone = new SseStream(0, this.log);

@@ -2,7 +2,7 @@
 // SSE keep-alives, and shutdown with streams open.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import type { SessionInfo } from '../../src/transports/session-store';
+import type { SessionEndInfo, SessionInfo } from '../../src/transports/session-store';
 import { headers, initBody, openSession, sseReader, startApp, TOKEN_A, TOKEN_A_BOB, TOKEN_B } from './helpers';
 
 describe('session limits, expiry and events', () => {
@@ -17,7 +17,7 @@ describe('session limits, expiry and events', () => {
 
   it('caps sessions per team and in total with 503 and Retry-After; expiry frees the slots', async () => {
     const connected: SessionInfo[] = [];
-    const gone: Array<SessionInfo & { reason: string }> = [];
+    const gone: SessionEndInfo[] = [];
     app.sessions.on('connect', (s) => connected.push(s));
     app.sessions.on('disconnect', (s) => gone.push(s));
 
@@ -33,13 +33,19 @@ describe('session limits, expiry and events', () => {
     expect(total.status).toBe(503);
 
     expect(connected.map((c) => c.teamId)).toEqual(['team-a', 'team-a', 'team-b']);
-    expect(connected[0]).toMatchObject({ sessionId: a1, userId: 'alice', transport: 'streamable-http', target: { kind: 'server', serverSlug: 'conf' } });
+    expect(connected[0]).toMatchObject({
+      sessionId: a1, userId: 'alice', transport: 'streamable-http', target: { kind: 'server', serverSlug: 'conf' },
+      protocolVersion: '2025-11-25', clientName: 'wire-test', clientVersion: '1', ipAddress: '127.0.0.1'
+    });
+    const toolCall = await fetch(url, { method: 'POST', headers: headers(TOKEN_A, { 'mcp-session-id': a1 }), body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"test_simple_text","arguments":{}}}' });
+    expect(toolCall.status).toBe(200);
 
     // nothing expires before the idle timeout; everything idle expires after it
     expect(app.sessions.sweep(Date.now() + 30_000)).toBe(0);
     expect(app.sessions.sweep(Date.now() + 61_000)).toBe(3);
     expect(app.sessions.size).toBe(0);
     expect(gone.map((g) => g.reason)).toEqual(['idle timeout', 'idle timeout', 'idle timeout']);
+    expect(gone.find((g) => g.sessionId === a1)).toMatchObject({ toolCallCount: 1, requestCount: 1, clientName: 'wire-test' });
     const expired = await fetch(url, { method: 'POST', headers: headers(TOKEN_A, { 'mcp-session-id': a1 }), body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
     expect(expired.status).toBe(404);
     const again = await fetch(url, { method: 'POST', headers: headers(TOKEN_A), body: initBody() });
