@@ -335,7 +335,8 @@ export class StdioUpstream implements ManagedUpstream {
       const exit = early ?? (life ? await life.handle.exited : { code: null, signal: null });
       const timedOut = err instanceof JsonRpcError && err.code === ErrorCode.RequestTimeout;
       const why = life?.failure ?? (early ? describeExit(early) : timedOut ? `it did not answer initialize within ${this.#o.startupTimeoutMs} ms` : (err as Error).message);
-      const tail = life?.stderr.tail(5);
+      // Enough of stderr to show the cause (a stack trace's first line included), not a flood.
+      const tail = life?.stderr.tail(12).slice(-1200);
       const message = `Server ${this.serverSlug} failed to start: ${why}${tail ? ` (stderr: ${tail})` : ''}`;
       this.#log.warn({ why }, 'server failed to start');
       if (kind === 'crash_restart') {
