@@ -1,8 +1,11 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 
-/** How long the close hooks (children, event flush, audit) get after the connections are cut. */
-const HOOKS_GRACE_MS = 5_000;
+/**
+ * How long the close hooks get after the connections are cut: children (stdin close, SIGTERM,
+ * then SIGKILL within about 6 s) plus the event flush budget.
+ */
+const CHILDREN_GRACE_MS = 10_000;
 
 /**
  * The shutdown sequence for one app, as a function of the signal (tests call it directly).
@@ -36,7 +39,7 @@ export function createShutdown(app: FastifyInstance, timeoutMs: number, onExit: 
     const force = setTimeout(() => {
       app.log.error('shutdown hooks did not finish: forcing exit');
       exit(1);
-    }, timeoutMs + HOOKS_GRACE_MS);
+    }, timeoutMs + CHILDREN_GRACE_MS + app.satellite.env.events.flushTimeoutMs);
     cut.unref();
     force.unref();
     app.close().then(
