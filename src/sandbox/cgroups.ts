@@ -105,6 +105,37 @@ function probe(p: Placement): Controller[] {
   return ok;
 }
 
+/** Where the satellite's own processes go when its group must delegate controllers (see enableForChildren). */
+const MAIN_LEAF = 'satellite-main';
+
+/**
+ * Enables the controllers for child groups. A v2 group holding processes cannot (EBUSY, the "no internal
+ * processes" rule), which is the normal case for a systemd service with Delegate=yes: there, and only
+ * there (a *.service group), the satellite moves itself into a leaf first, as systemd's delegation model
+ * expects. Anything else is left alone and the probe decides.
+ */
+function enableForChildren(dir: string, wanted: readonly Controller[]): void {
+  const enable = () => {
+    const enabled = readFileSync(join(dir, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/);
+    const missing = wanted.filter((c) => !enabled.includes(c));
+    if (missing.length > 0) writeFileSync(join(dir, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '));
+  };
+  try {
+    enable();
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || !dir.endsWith('.service')) return;
+  }
+  try {
+    const leaf = join(dir, MAIN_LEAF);
+    mkdirSync(leaf, { recursive: true });
+    writeFileSync(join(leaf, 'cgroup.procs'), String(process.pid));
+    enable();
+  } catch {
+    // e.g. another process shares the service's group: the probe decides
+  }
+}
+
 function v2Placement(mounts: MountInfo[], selfCgroup: string[]): Placement | undefined {
   const path = selfCgroup.find((l) => l.startsWith('0::'))?.slice(3);
   const mount = mounts.find((m) => m.fsType === 'cgroup2');
@@ -119,14 +150,7 @@ function v2Placement(mounts: MountInfo[], selfCgroup: string[]): Placement | und
   }
   const wanted = (['memory', 'pids'] as const).filter((c) => available.includes(c));
   if (wanted.length === 0) return undefined;
-  try {
-    const enabled = readFileSync(join(dir, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/);
-    const missing = wanted.filter((c) => !enabled.includes(c));
-    // Fails with EBUSY when our own group holds processes (the "no internal processes" rule); probe then tells.
-    if (missing.length > 0) writeFileSync(join(dir, 'cgroup.subtree_control'), missing.map((c) => `+${c}`).join(' '));
-  } catch {
-    // fall through to the probe
-  }
+  enableForChildren(dir, wanted);
   return { version: 2, dir, controllers: wanted };
 }
 
