@@ -53,6 +53,22 @@ describe('supervision of stdio servers', () => {
     expect(isAlive(before)).toBe(false);
   });
 
+  it('bounds the wait for a restart by the caller\'s timeout and lets the caller cancel it', async () => {
+    h = await startRegistry([server('slowback', [MINI])], { crashPolicy: { backoffMs: [60_000], maxCrashes: 3, windowMs: 60_000 } });
+    const crashed = nextEvent(h.registry, 'crashed');
+    await call(h, 'slowback', 'crash', { code: 5 }).catch(() => undefined);
+    await crashed;
+    expect(h.registry.get('team-a', 'slowback')!.status).toBe('restarting');
+    await expect(call(h, 'slowback', 'echo', {}, 150)).rejects.toMatchObject({ code: -32001, data: { waitingFor: 'server slowback to start' } });
+    const ac = new AbortController();
+    const pending = h.registry.get('team-a', 'slowback')!.request('tools/list', undefined, { signal: ac.signal });
+    ac.abort();
+    await expect(pending).rejects.toMatchObject({ code: -32800 });
+    // An explicit restart does not wait for the backoff.
+    await h.registry.restart('team-a', 'slowback');
+    expect(h.registry.get('team-a', 'slowback')!.status).toBe('online');
+  });
+
   it('treats exit code 0 while not asked to stop as a crash', async () => {
     h = await startRegistry([server('quitter', [MINI])]);
     const crashed = nextEvent(h.registry, 'crashed');

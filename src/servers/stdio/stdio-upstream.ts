@@ -12,7 +12,7 @@ import { ChildHandle, type ExitInfo } from './child-process';
 import { CrashPolicy } from './crash-policy';
 import { LineReader } from './line-reader';
 import type { StdioRuntimeOptions } from './options';
-import { RpcChannel } from './rpc-channel';
+import { REQUEST_CANCELLED, RpcChannel } from './rpc-channel';
 import { StderrLog, type StderrLine } from './stderr-log';
 import { StdinWriter } from './stdin-writer';
 
@@ -146,11 +146,14 @@ export class StdioUpstream implements ManagedUpstream {
     this.#active++;
     this.#lastActivity = this.#o.now();
     try {
-      await this.ensureReady();
+      const timeoutMs = options.timeoutMs ?? this.config.timeout ?? this.#o.requestTimeoutMs;
+      const t0 = this.#o.now();
+      await this.#readyWithin(timeoutMs, options.signal);
       const life = this.#life;
       if (!life || life.phase !== 'online') throw this.#error(`Server ${this.serverSlug} is not running`);
-      const timeoutMs = options.timeoutMs ?? this.config.timeout ?? this.#o.requestTimeoutMs;
-      const result = await life.rpc.request(method, params, { ...options, timeoutMs });
+      // Waiting for a (re)start counts against the caller's timeout.
+      const remaining = Math.max(1, timeoutMs - (this.#o.now() - t0));
+      const result = await life.rpc.request(method, params, { ...options, timeoutMs: remaining });
       if (method === 'tools/list' && params?.cursor === undefined && result.nextCursor === undefined && Array.isArray(result.tools)) {
         this.#toolsCount = result.tools.length;
       }
@@ -159,6 +162,22 @@ export class StdioUpstream implements ManagedUpstream {
       this.#active--;
       this.#lastActivity = this.#o.now();
     }
+  }
+
+  /** ensureReady(), but a caller waiting for a start or a restart backoff still gets its timeout and can cancel. */
+  #readyWithin(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+    const ready = this.ensureReady();
+    if (this.#status === 'online' && this.#life) return ready;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new JsonRpcError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: timeoutMs, waitingFor: `server ${this.serverSlug} to start` })), timeoutMs);
+      const onAbort = (): void => reject(new JsonRpcError(REQUEST_CANCELLED, 'Request cancelled'));
+      if (signal?.aborted) onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      ready.then(resolve, reject).finally(() => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      });
+    });
   }
 
   notify(method: string, params?: JsonObject): void {
@@ -172,6 +191,7 @@ export class StdioUpstream implements ManagedUpstream {
   }
 
   async restart(): Promise<void> {
+    if (this.#closed) throw this.#error(`Server ${this.serverSlug} is shut down`);
     this.#policy.reset();
     await this.#halt('restarting');
     await this.#begin('manual_restart').catch(() => {});
