@@ -84,7 +84,7 @@ export class ChildHandle {
   async terminate(t: TerminateTimings): Promise<ExitInfo> {
     if (this.#exit) return this.#exit;
     const pid = this.child.pid;
-    if (!this.child.stdin.destroyed) this.child.stdin.end();
+    if (!this.child.stdin.destroyed && !this.child.stdin.writableEnded) this.child.stdin.end();
     if (await this.#waitExit(t.stdinGraceMs)) return this.#exit!;
     if (pid !== undefined) killGroup(pid, 'SIGTERM');
     if (await this.#waitExit(t.killGraceMs)) return this.#exit!;

@@ -49,7 +49,7 @@ export class StdinWriter {
     this.#closed = true;
     this.#queue = [];
     this.#queuedBytes = 0;
-    if (!this.stream.destroyed) this.stream.end();
+    if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
   }
 
   #flush(): void {

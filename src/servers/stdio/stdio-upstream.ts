@@ -223,6 +223,7 @@ export class StdioUpstream implements ManagedUpstream {
     });
     this.#log.info({ pid: life.handle.pid }, 'idle server went dormant');
     life.rpc.close(this.#error(`Server ${this.serverSlug} went dormant`));
+    life.writer.end();
     void life.handle.terminate(this.#o.terminate);
     return true;
   }
@@ -300,6 +301,8 @@ export class StdioUpstream implements ManagedUpstream {
     if (!life) return;
     life.stopping = true;
     life.rpc.close(this.#error(`Server ${this.serverSlug} was stopped`));
+    // Queued writes are dropped: closing stdin is the first step of a clean stop.
+    life.writer.end();
     await life.handle.terminate(this.#o.terminate);
     if (status === 'stopped') this.#emit('stopped', { ...this.#ref, pid: life.handle.pid });
   }
