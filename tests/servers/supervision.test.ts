@@ -95,6 +95,14 @@ describe('supervision of stdio servers', () => {
     expect(snap.pid).toBeUndefined();
   });
 
+  it('accepts an older protocol version the server negotiates, refuses one it does not know', async () => {
+    h = await startRegistry([server('older', [MINI, '--protocol=2025-06-18']), server('alien', [MINI, '--protocol=1999-01-01'])]);
+    expect(h.registry.get('team-a', 'older')!.initializeResult!.protocolVersion).toBe('2025-06-18');
+    expect(h.registry.list().find((s) => s.serverSlug === 'alien')).toMatchObject({
+      status: 'error', lastError: 'Server alien failed to start: it answered initialize with unsupported protocol version "1999-01-01"'
+    });
+  });
+
   it('refuses a command outside the allowlist with a clear error', async () => {
     h = await startRegistry([server('evil', [], { command: 'bash' })]);
     expect(h.registry.list()[0]).toMatchObject({ status: 'error', lastError: expect.stringMatching(/Command bash is not allowed/) });
