@@ -21,4 +21,21 @@ describe('auth wiring in backend mode', () => {
       await expect(app.auth.verify('client-token-0123456789')).rejects.toThrow(/invalid|revoked/);
     });
   });
+
+  it('retrieves upstream OAuth tokens and their status for an installation and user', async () => {
+    await withBackend(async ({ fake, dir, apps }) => {
+      const app = await startSatellite(backendEnv(fake, dir, newToken(fake)));
+      apps.push(app);
+      await waitFor('connection', () => app.backend?.state === 'connected');
+      const ref = { installation_id: 'inst-1', user_id: 'user-7', team_id: 'team-a' };
+      const client = app.backend!.client;
+      expect(await client.retrieveUpstreamToken(ref)).toBeUndefined();
+      expect(await client.upstreamTokenStatus(ref)).toMatchObject({ exists: false });
+      fake.upstreamTokens.set('inst-1:user-7:team-a', { access_token: 'upstream-access', refresh_token: null, token_type: 'Bearer', expires_at: null, scope: null });
+      expect(await client.retrieveUpstreamToken(ref)).toMatchObject({ access_token: 'upstream-access', token_type: 'Bearer' });
+      expect(await client.upstreamTokenStatus(ref)).toMatchObject({ exists: true, expired: false });
+      const call = fake.requests.filter((r) => r.path.endsWith('/tokens/retrieve')).at(-1)!;
+      expect(call).toMatchObject({ path: `/api/satellites/${fake.satelliteId}/tokens/retrieve`, auth: `Bearer ${fake.apiKey}`, body: ref });
+    });
+  });
 });
