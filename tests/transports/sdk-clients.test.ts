@@ -138,6 +138,19 @@ describe('legacy HTTP+SSE', () => {
     throw new Error('the legacy session outlived its stream');
   });
 
+  it('refuses a foreign Origin on the legacy endpoints too (403)', async () => {
+    const res = await fetch(`${base}/sse`, { headers: { ...auth(), accept: 'text/event-stream', origin: 'http://evil.example' } });
+    expect(res.status).toBe(403);
+    const msg = await fetch(`${base}/message?sessionId=x`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json', origin: 'http://evil.example' }, body: '{}' });
+    expect(msg.status).toBe(403);
+  });
+
+  it('documents every transport route in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${base}/documentation/json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    for (const path of ['/mcp', '/servers/{slug}/mcp', '/sse', '/message', '/servers/{slug}/sse', '/servers/{slug}/message']) expect(doc.paths[path], path).toBeDefined();
+    expect(Object.keys(doc.paths['/mcp']!)).toEqual(expect.arrayContaining(['get', 'post', 'delete']));
+  });
+
   it('unknown server slug gives 404 on the SSE endpoint', async () => {
     const res = await fetch(`${base}/servers/none/sse`, { headers: { ...auth(), accept: 'text/event-stream' } });
     expect(res.status).toBe(404);
