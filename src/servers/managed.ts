@@ -23,6 +23,9 @@ export interface ServerSnapshot {
   toolsCount?: number;
   lastError?: string;
   lastActivityAt?: string;
+  /** Requests served and how many of them failed (JSON-RPC error, timeout, crash), over the life of this entry. */
+  requestCount?: number;
+  errorCount?: number;
 }
 
 export interface ServerLogLine {

@@ -80,12 +80,22 @@ export class ServerRegistry {
     return out;
   }
 
-  /** Lookup by the backend's installation id (commands name servers that way); all users' instances unless userId is given. */
+  /** Lookup by the backend's installation id; all users' instances unless userId is given (used by src/backend/registry-targets.ts). */
   byInstallation(installationId: string, userId?: string): ManagedUpstream[] {
+    return this.find({ installation_id: installationId, ...(userId !== undefined ? { user_id: userId } : {}) });
+  }
+
+  /** Lookup the way backend commands name a server: installation id or name, optionally narrowed by team and user. */
+  find(ref: { installation_id?: string; installation_name?: string; team_id?: string; user_id?: string }): ManagedUpstream[] {
+    if (ref.installation_id === undefined && ref.installation_name === undefined) return [];
     const out: ManagedUpstream[] = [];
     for (const { upstream } of this.#entries.values()) {
-      if (upstream.config.installation_id !== installationId) continue;
-      if (userId === undefined || upstream.config.user_id === userId) out.push(upstream);
+      const c = upstream.config;
+      if (ref.installation_id !== undefined && c.installation_id !== ref.installation_id) continue;
+      if (ref.installation_name !== undefined && c.installation_name !== ref.installation_name) continue;
+      if (ref.team_id !== undefined && c.team_id !== ref.team_id) continue;
+      if (ref.user_id !== undefined && c.user_id !== ref.user_id) continue;
+      out.push(upstream);
     }
     return out;
   }

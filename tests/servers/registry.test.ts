@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { toProcessSnapshots } from '../../src/servers/heartbeat-source';
 import { MINI, configOf, isAlive, nextEvent, server, startRegistry, textOf, type Harness } from './helpers';
 
 const pidOf = (h: Harness, slug: string, teamId = 'team-a') => h.registry.list(teamId).find((s) => s.serverSlug === slug)?.pid;
@@ -78,7 +79,12 @@ describe('ServerRegistry', () => {
     expect(h.registry.forTeam('team-b').map((u) => u.config.user_id)).toEqual([undefined]);
     expect(h.registry.forTeam('team-b', 'bob')).toHaveLength(2);
     expect(h.registry.get('team-c', 'mini')).toBeUndefined();
-    expect(h.registry.byInstallation('inst-b-bob').map((u) => u.teamId)).toEqual(['team-b']);
+    expect(h.registry.find({ installation_id: 'inst-b-bob' }).map((u) => u.teamId)).toEqual(['team-b']);
+    expect(h.registry.find({ installation_name: 'mini-alpha' }).map((u) => u.teamId).sort()).toEqual(['team-a', 'team-b', 'team-b']);
+    expect(h.registry.find({ installation_name: 'mini-alpha', team_id: 'team-b', user_id: 'bob' })).toHaveLength(1);
+    expect(h.registry.find({})).toEqual([]);
+    expect(h.registry.byInstallation('inst-b-bob', 'bob')).toHaveLength(1);
+    expect(h.registry.byInstallation('inst-b-bob', 'alice')).toHaveLength(0);
   });
 
   it('starts lazily when asked to, and skips disabled entries', async () => {
@@ -95,6 +101,16 @@ describe('ServerRegistry', () => {
     h = await startRegistry([server('slow', [MINI], { timeout: 200 })], { requestTimeoutMs: 60_000 });
     const err = await h.registry.get('team-a', 'slow')!.request('tools/call', { name: 'hang', arguments: {} }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: -32001, message: 'Request timed out', data: { timeout: 200 } });
+  });
+
+  it('reports request and error counts for the heartbeat', async () => {
+    h = await startRegistry([server('counted', [MINI])]);
+    const up = h.registry.get('team-a', 'counted')!;
+    await up.request('tools/list', undefined);
+    await up.request('tools/call', { name: 'nope', arguments: {} }).catch(() => undefined);
+    const [p] = toProcessSnapshots(h.registry.list());
+    expect(p).toMatchObject({ team_id: 'team-a', installation_id: 'inst-counted', installation_name: 'counted-alpha', status: 'online', message_count: 2, error_count: 1, health_status: 'healthy', transport_type: 'stdio' });
+    expect(p!.pid).toBe(h.registry.list()[0]!.pid);
   });
 
   it('closeAll terminates every child', async () => {

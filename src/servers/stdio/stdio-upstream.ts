@@ -72,6 +72,8 @@ export class StdioUpstream implements ManagedUpstream {
   #lastActivity: number;
   #dormantSince: number | undefined;
   #active = 0;
+  #requestCount = 0;
+  #errorCount = 0;
   #initializeResult: JsonObject | undefined;
   #toolsCount: number | undefined;
   #memoryEnforcement: ServerSnapshot['memoryEnforcement'];
@@ -144,6 +146,7 @@ export class StdioUpstream implements ManagedUpstream {
 
   async request(method: string, params: JsonObject | undefined, options: UpstreamCallOptions = {}): Promise<JsonObject> {
     this.#active++;
+    this.#requestCount++;
     this.#lastActivity = this.#o.now();
     try {
       const timeoutMs = options.timeoutMs ?? this.config.timeout ?? this.#o.requestTimeoutMs;
@@ -158,6 +161,9 @@ export class StdioUpstream implements ManagedUpstream {
         this.#toolsCount = result.tools.length;
       }
       return result;
+    } catch (err) {
+      this.#errorCount++;
+      throw err;
     } finally {
       this.#active--;
       this.#lastActivity = this.#o.now();
@@ -245,7 +251,9 @@ export class StdioUpstream implements ManagedUpstream {
       ...(this.#memoryEnforcement ? { memoryEnforcement: this.#memoryEnforcement } : {}),
       ...(this.#toolsCount !== undefined ? { toolsCount: this.#toolsCount } : {}),
       ...(this.#lastError ? { lastError: this.#lastError } : {}),
-      lastActivityAt: new Date(this.#lastActivity).toISOString()
+      lastActivityAt: new Date(this.#lastActivity).toISOString(),
+      requestCount: this.#requestCount,
+      errorCount: this.#errorCount
     };
   }
 
