@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { McpServerConfig } from '../../src/config/server-config';
 import { JsonRpcError, type JsonRpcNotification } from '../../src/mcp/jsonrpc';
 import { createRemoteUpstream, type RemoteUpstream } from '../../src/servers/remote';
+import { SseParser } from '../../src/servers/remote/sse-parser';
 import { startMcpHttpServer, type TestMcpServer } from './helpers/mcp-http-server';
 
 const log = pino({ level: 'silent' });
@@ -251,5 +252,25 @@ describe('remote upstream over legacy HTTP+SSE', () => {
     await until(() => up.status === 'error');
     await s.start();
     expect(text(await echoUntilBack(up))).toBe('legacy:back');
+  });
+});
+
+describe('SSE parsing', () => {
+  it('parses fields, multi-line data, CRLF split across chunks, comments and ids', () => {
+    const events: Array<{ event: string; data: string; id?: string }> = [];
+    const p = new SseParser((e) => events.push(e));
+    p.push(': keep-alive\r\nevent: endpoint\r');
+    p.push('\ndata: /messages?sessionId=1\r\n\r\nid: 7\ndata: {"a":\ndata: 1}\n\n');
+    p.push('retry: 1500\n\n');
+    expect(events).toEqual([{ event: 'endpoint', data: '/messages?sessionId=1' }, { event: 'message', data: '{"a":\n1}', id: '7' }]);
+    expect(p.lastEventId).toBe('7');
+    expect(p.retryMs).toBe(1500);
+  });
+
+  it('refuses an event that never ends beyond its bound', () => {
+    const p = new SseParser(() => undefined, 1024);
+    expect(() => {
+      for (let i = 0; i < 100; i++) p.push('data: ' + 'x'.repeat(100) + '\n');
+    }).toThrow(/larger than 1024 bytes/);
   });
 });

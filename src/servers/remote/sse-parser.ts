@@ -16,10 +16,14 @@ export class SseParser {
   lastEventId: string | undefined;
   retryMs: number | undefined;
 
-  constructor(private readonly onEvent: (e: SseEvent) => void) {}
+  /** maxEventBytes bounds one line and one event: a server that never ends one cannot fill memory. */
+  constructor(private readonly onEvent: (e: SseEvent) => void, private readonly maxEventBytes = 64 * 1024 * 1024) {}
+
+  #size = 0;
 
   push(chunk: Uint8Array | string): void {
     this.#buffer += typeof chunk === 'string' ? chunk : this.#decoder.decode(chunk, { stream: true });
+    if (this.#buffer.length + this.#size > this.maxEventBytes) throw new Error(`event larger than ${this.maxEventBytes} bytes`);
     let nl: number;
     while ((nl = this.#buffer.search(/\r\n|\r|\n/)) >= 0) {
       const line = this.#buffer.slice(0, nl);
@@ -37,7 +41,10 @@ export class SseParser {
     const field = colon < 0 ? line : line.slice(0, colon);
     let value = colon < 0 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'data') this.#data.push(value);
+    if (field === 'data') {
+      this.#data.push(value);
+      this.#size += value.length;
+    }
     else if (field === 'event') this.#event = value;
     else if (field === 'id' && !value.includes('\0')) this.#id = value;
     else if (field === 'retry' && /^\d+$/.test(value)) this.retryMs = Number(value);
@@ -51,6 +58,7 @@ export class SseParser {
       this.onEvent(e);
     }
     this.#data = [];
+    this.#size = 0;
     this.#event = '';
     this.#id = undefined;
   }

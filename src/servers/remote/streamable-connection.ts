@@ -72,7 +72,12 @@ export class StreamableConnection implements RemoteConnection {
     }
     if (type === 'text/event-stream') {
       const isOurs = (m: JsonRpcMessage): boolean => !('method' in m) && m.id === relatedId;
-      await readEventStream(res.body, (m) => this.events.onMessage(m, relatedId), { signal: options.signal, until: isOurs });
+      try {
+        await readEventStream(res.body, (m) => this.events.onMessage(m, relatedId), { signal: options.signal, until: isOurs });
+      } catch (err) {
+        if (options.signal?.aborted) throw options.signal.reason;
+        throw protocolError(this.slug, `its answer stream failed (${(err as Error).message})`);
+      }
       return;
     }
     if (type === 'application/json') {
