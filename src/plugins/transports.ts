@@ -9,14 +9,20 @@ declare module 'fastify' {
   }
 }
 
+/** What this plugin needs of the job scheduler (src/jobs/, decorator `jobs`). */
+interface JobRegistry {
+  has(name: string): boolean;
+  register(job: { name: string; schedule: { everyMs: number }; timeoutMs: number; run(): void }): void;
+}
+
 export interface TransportsPluginOptions {
   /** Events kept per session for Last-Event-ID replay. */
   replayEvents?: number;
-  /** How often idle sessions are swept (the jobs system may also call sessions.sweep). */
+  /** How often idle sessions are swept (as the `session-sweep` job when the job system is present). */
   sweepIntervalMs?: number;
 }
 
-// Owns the session store and the two transport-wide timers (idle sweep, SSE keep-alive);
+// Owns the session store, its idle sweep (a job) and the SSE keep-alive timer;
 // ends every stream in preClose so app.close() never waits on an open SSE response.
 export default fp(async (app: FastifyInstance, opts: TransportsPluginOptions) => {
   const env = app.satellite.env;
@@ -32,15 +38,23 @@ export default fp(async (app: FastifyInstance, opts: TransportsPluginOptions) =>
   sessions.on('connect', (s) => log.debug({ teamId: s.teamId, transport: s.transport, target: s.target }, 'MCP session opened'));
   sessions.on('disconnect', (s) => log.debug({ teamId: s.teamId, transport: s.transport, reason: s.reason }, 'MCP session closed'));
 
+  const sweepMs = opts.sweepIntervalMs ?? Math.min(60_000, Math.max(1000, (env.sessions.idleTimeoutSeconds * 1000) / 2));
+  const sweep = (): void => {
+    const n = sessions.sweep(Date.now());
+    if (n > 0) log.info({ expired: n }, 'expired idle MCP sessions');
+  };
+  // The job system runs the sweep when it is part of the app (status, metrics); else a timer of our own.
+  const jobs = app.hasDecorator('jobs') ? app.getDecorator<JobRegistry>('jobs') : undefined;
+  if (jobs !== undefined && !jobs.has('session-sweep')) {
+    jobs.register({ name: 'session-sweep', schedule: { everyMs: sweepMs }, timeoutMs: Math.min(sweepMs, 30_000), run: sweep });
+  }
   let sweepTimer: NodeJS.Timeout | undefined;
   let keepAliveTimer: NodeJS.Timeout | undefined;
   app.addHook('onReady', async () => {
-    const sweepMs = opts.sweepIntervalMs ?? Math.min(60_000, Math.max(1000, (env.sessions.idleTimeoutSeconds * 1000) / 2));
-    sweepTimer = setInterval(() => {
-      const n = sessions.sweep(Date.now());
-      if (n > 0) log.info({ expired: n }, 'expired idle MCP sessions');
-    }, sweepMs);
-    sweepTimer.unref();
+    if (jobs === undefined) {
+      sweepTimer = setInterval(sweep, sweepMs);
+      sweepTimer.unref();
+    }
     keepAliveTimer = setInterval(() => sessions.keepAlive(), env.sessions.keepAliveSeconds * 1000);
     keepAliveTimer.unref();
   });

@@ -40,7 +40,8 @@ describe('session limits, expiry and events', () => {
     const toolCall = await fetch(url, { method: 'POST', headers: headers(TOKEN_A, { 'mcp-session-id': a1 }), body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"test_simple_text","arguments":{}}}' });
     expect(toolCall.status).toBe(200);
 
-    // nothing expires before the idle timeout; everything idle expires after it
+    // the job system runs the sweep; nothing expires before the idle timeout, everything idle after it
+    expect(app.jobs.has('session-sweep')).toBe(true);
     expect(app.sessions.sweep(Date.now() + 30_000)).toBe(0);
     expect(app.sessions.sweep(Date.now() + 61_000)).toBe(3);
     expect(app.sessions.size).toBe(0);
