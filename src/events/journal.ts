@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EventSink } from './bus';
@@ -14,13 +14,15 @@ export interface EventQueueOptions {
 
 // Rewrite the journal once this many finished events sit at its head (when nothing is spilled).
 const COMPACT_AFTER = 5_000;
+const READ_CHUNK = 1 << 20;
 
 /**
  * The durable FIFO behind the event bus in backend mode. Every event is appended to a JSON-lines
  * journal as it is emitted (so a crash loses nothing); `cursor.json` holds the sequence number of
  * the last event that is finished (delivered or deliberately dropped), so a restart resends
  * nothing that was delivered. Finished events always form a prefix because batches leave from
- * the head. Memory holds at most `maxInMemory` events; the rest are re-read from the journal.
+ * the head. Memory holds at most `maxInMemory` events; the rest are read back from the journal,
+ * from a byte offset, when memory drains (so a large spill is read once, not once per refill).
  */
 export class DurableEventQueue implements EventSink {
   readonly #journal: string;
@@ -29,7 +31,9 @@ export class DurableEventQueue implements EventSink {
   readonly #log: FastifyBaseLogger | undefined;
   #fd: number | undefined;
   #mem: SatelliteEvent[] = [];
+  /** Unfinished events that are only in the journal, starting at byte #diskOffset. */
   #spilled = 0;
+  #diskOffset = 0;
   #cursor = 0;
   #lastSeq = 0;
   #doneSinceCompact = 0;
@@ -46,7 +50,7 @@ export class DurableEventQueue implements EventSink {
     this.#cursor = this.#readCursor();
     this.#lastSeq = this.#cursor;
     this.#fd = openSync(this.#journal, 'a', 0o600);
-    this.#reload();
+    this.#load();
     if (this.size > 0) this.#log?.info({ pending: this.size }, 'events from a previous run will be delivered');
   }
 
@@ -66,30 +70,34 @@ export class DurableEventQueue implements EventSink {
   push(event: SatelliteEvent): void {
     if (event.seq <= this.#lastSeq) throw new Error(`event sequence ${event.seq} is not after ${this.#lastSeq}`);
     this.#lastSeq = event.seq;
+    const line = `${JSON.stringify(event)}\n`;
     if (this.#fd === undefined) {
       // Emitted during shutdown after the queue closed: straight to the journal for the next run.
       try {
-        appendFileSync(this.#journal, `${JSON.stringify(event)}\n`, { mode: 0o600 });
+        appendFileSync(this.#journal, line, { mode: 0o600 });
       } catch (err) {
         this.#log?.error({ err, type: event.type }, 'cannot journal an event emitted after shutdown; lost');
       }
       return;
     }
-    this.#pendingWrite.push(`${JSON.stringify(event)}\n`);
+    if (this.#spilled === 0 && this.#mem.length >= this.#max) {
+      // Spilling starts: later events are read back from the journal from where this one lands.
+      this.flushWrites();
+      this.#diskOffset = fstatSync(this.#fd).size + Buffer.byteLength(this.#pendingWrite.join(''));
+      this.#log?.warn({ inMemory: this.#mem.length }, 'event queue full in memory; spilling to disk');
+    }
+    this.#pendingWrite.push(line);
     if (!this.#writeScheduled) {
       this.#writeScheduled = true;
       setImmediate(() => this.flushWrites());
     }
     if (this.#spilled === 0 && this.#mem.length < this.#max) this.#mem.push(event);
-    else {
-      if (this.#spilled === 0) this.#log?.warn({ inMemory: this.#mem.length }, 'event queue full in memory; spilling to disk');
-      this.#spilled++;
-    }
+    else this.#spilled++;
   }
 
   /** The first `n` unfinished events, in order. */
   peek(n: number): SatelliteEvent[] {
-    if (this.#mem.length === 0 && this.#spilled > 0) this.#reload();
+    if (this.#mem.length === 0 && this.#spilled > 0) this.#refill();
     return this.#mem.slice(0, n);
   }
 
@@ -142,38 +150,76 @@ export class DurableEventQueue implements EventSink {
     this.#fd = undefined;
   }
 
-  #reload(): void {
-    this.flushWrites();
-    const pending = this.#readJournal();
-    this.#mem = pending.slice(0, this.#max);
-    this.#spilled = pending.length - this.#mem.length;
-    const last = pending.at(-1);
-    if (last && last.seq > this.#lastSeq) this.#lastSeq = last.seq;
-    // Drop finished lines from the file while we hold the whole of it anyway.
-    this.#rewrite(pending);
+  /** Start: the first `max` unfinished events into memory, the rest counted; compacts when all fit. */
+  #load(): void {
+    let bad = 0;
+    this.#scan(0, (e, endOffset) => {
+      if (e === undefined) {
+        bad++;
+        return;
+      }
+      if (e.seq > this.#lastSeq) this.#lastSeq = e.seq;
+      if (this.#spilled === 0 && this.#mem.length < this.#max) {
+        this.#mem.push(e);
+        this.#diskOffset = endOffset;
+      } else this.#spilled++;
+    });
+    if (bad > 0) this.#log?.warn({ lines: bad }, 'skipped unreadable lines in the event journal');
+    if (this.#spilled === 0) this.#rewrite(this.#mem);
   }
 
-  #readJournal(): SatelliteEvent[] {
-    let text: string;
+  /** Memory drained while events wait on disk: read the next `max` of them from #diskOffset. */
+  #refill(): void {
+    this.flushWrites();
+    let remaining = this.#spilled;
+    this.#scan(this.#diskOffset, (e, endOffset) => {
+      if (this.#mem.length >= this.#max || remaining === 0) return false;
+      this.#diskOffset = endOffset;
+      if (e === undefined) return;
+      this.#mem.push(e);
+      remaining--;
+    });
+    // Nothing readable although events were counted: unless their write is still pending (disk
+    // full, retried), they cannot come back, so do not wait for them forever.
+    this.#spilled = this.#mem.length === 0 && !this.#writeFailing ? 0 : remaining;
+  }
+
+  /**
+   * Calls `visit` for each unfinished event from byte `from` on (undefined for an unreadable line),
+   * with the byte offset just past its line; `visit` returning false stops the scan.
+   */
+  #scan(from: number, visit: (e: SatelliteEvent | undefined, endOffset: number) => boolean | void): void {
+    let fd: number;
     try {
-      text = readFileSync(this.#journal, 'utf8');
+      fd = openSync(this.#journal, 'r');
     } catch {
-      return [];
+      return;
     }
-    const out: SatelliteEvent[] = [];
-    let bad = 0;
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      try {
-        const e = JSON.parse(line) as SatelliteEvent;
-        if (typeof e.seq === 'number' && typeof e.type === 'string' && e.seq > this.#cursor) out.push(e);
-      } catch {
-        bad++; // a line torn by a crash mid-write
+    try {
+      const buf = Buffer.alloc(READ_CHUNK);
+      let carry = Buffer.alloc(0);
+      let pos = from;
+      let lineStart = from;
+      for (;;) {
+        const n = readSync(fd, buf, 0, READ_CHUNK, pos);
+        if (n === 0) return; // a trailing partial line is a write torn by a crash: ignored
+        pos += n;
+        let data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
+        let nl: number;
+        while ((nl = data.indexOf(0x0a)) >= 0) {
+          const line = data.subarray(0, nl);
+          lineStart += nl + 1;
+          data = data.subarray(nl + 1);
+          if (line.length === 0) continue;
+          const e = parseLine(line);
+          if (e !== null && e !== undefined && e.seq <= this.#cursor) continue;
+          if (visit(e ?? undefined, lineStart) === false) return;
+        }
+        carry = Buffer.from(data);
       }
+    } finally {
+      closeSync(fd);
     }
-    if (bad > 0) this.#log?.warn({ lines: bad }, 'skipped unreadable lines in the event journal');
-    out.sort((a, b) => a.seq - b.seq);
-    return out;
   }
 
   #rewrite(events: SatelliteEvent[]): void {
@@ -203,5 +249,15 @@ export class DurableEventQueue implements EventSink {
       // Delivery goes on; only a restart before the next successful write would resend.
       this.#log?.error({ err, file: this.#cursorFile }, 'cannot record delivered events');
     }
+  }
+}
+
+/** An event, or undefined for a line that is not one (torn by a crash, or foreign). */
+function parseLine(line: Buffer): SatelliteEvent | undefined {
+  try {
+    const e = JSON.parse(line.toString('utf8')) as SatelliteEvent;
+    return typeof e?.seq === 'number' && typeof e.type === 'string' ? e : undefined;
+  } catch {
+    return undefined;
   }
 }

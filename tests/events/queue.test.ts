@@ -67,6 +67,32 @@ describe('durable event queue', () => {
     q3.close();
   });
 
+  it('reads a large spill back once, in order, across refills and a restart in the middle', () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const { queue: q1, bus: bus1 } = open(t.dir, 50);
+    logs(bus1, 0, 1_000);
+    expect(q1.inMemory).toBe(50);
+    const seen: number[] = [];
+    const drain = (q: DurableEventQueue, batches: number) => {
+      for (let i = 0; i < batches && q.size > 0; i++) {
+        const b = q.peek(30);
+        seen.push(...b.map(nOf));
+        q.ack(b.length);
+      }
+    };
+    drain(q1, 10);
+    logs(bus1, 1_000, 1_010); // still appended behind the spill, never ahead of it
+    q1.flushWrites();
+    const { queue: q2 } = open(t.dir, 50);
+    expect(q2.size).toBe(1_010 - seen.length);
+    drain(q2, 100);
+    expect(seen).toEqual([...Array(1_010).keys()]);
+    expect(q2.size).toBe(0);
+    q2.close();
+    q1.close();
+  });
+
   it('journals an event emitted after close for the next run', () => {
     const t = tempDir();
     cleanup = t.cleanup;
