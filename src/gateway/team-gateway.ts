@@ -32,7 +32,7 @@ export class TeamGateway implements SessionHandlerFactory {
   readonly #watched = new Map<GatewayUpstream, () => void>();
   /** upstream → uri → subscribed sessions (upstream subscription while non-empty). */
   readonly #subscriptions = new Map<GatewayUpstream, Map<string, Set<TeamSessionHandler>>>();
-  /** Last unavailability logged per server, so a down server logs once, not on every list. */
+  /** What was last logged per server (and per duplicate URI), so it is logged once, not on every list. */
   readonly #reported = new Map<string, string>();
 
   constructor(readonly opts: TeamGatewayOptions) {}
@@ -72,6 +72,9 @@ export class TeamGateway implements SessionHandlerFactory {
       if (catalog) entries.push({ upstream, catalog });
     });
     return buildIndex(entries, this.disabled, (uri, kept, dropped) => {
+      const key = JSON.stringify([identity.teamId, uri, kept, dropped]);
+      if (this.#reported.has(key)) return;
+      this.#reported.set(key, 'duplicate');
       this.opts.log.warn({ team_id: identity.teamId, uri, kept, dropped }, `resource URI offered by two servers: '${kept}' serves it, '${dropped}' is ignored`);
     });
   }

@@ -1,4 +1,6 @@
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TeamGateway } from '../../src/gateway/team-gateway';
 import { JsonRpcError, type JsonObject } from '../../src/mcp/jsonrpc';
 import { MINI, server, waitFor as waitForEvent } from '../servers/helpers';
 import { startMcpHttpServer, type TestMcpServer } from '../remote/helpers/mcp-http-server';
@@ -140,6 +142,23 @@ describe('team gateway over a real registry (stdio + remote)', () => {
     const resources = (await alice.request('resources/list')).resources as Array<{ uri: string }>;
     expect(resources.filter((r) => r.uri === 'res://shared/readme')).toHaveLength(1);
     alice.handler.close('test');
+  });
+
+  it('logs, once, a server left out of the lists and a URI two servers offer', async () => {
+    const lines: Array<{ msg: string; server_slug?: string; reason?: string }> = [];
+    const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    const gw = new TeamGateway({ servers: h.registry, log });
+    const alice = new TestSession(gw, team('team-a', 'alice'));
+    await alice.init();
+    await alice.toolNames();
+    await alice.toolNames();
+    const leftOut = lines.filter((l) => l.msg.includes('left out'));
+    expect(leftOut).toEqual([expect.objectContaining({ server_slug: 'crashy', msg: "server 'crashy' left out of the team's lists", reason: 'permanently failed' })]);
+    const dup = lines.filter((l) => l.msg.includes('resource URI offered by two servers'));
+    expect(dup).toHaveLength(1);
+    expect(dup[0]!.msg).toBe("resource URI offered by two servers: 'personal' serves it, 'web' is ignored");
+    alice.handler.close('test');
+    gw.close();
   });
 
   it('aggregates and routes resources, templates, prompts and completions', async () => {
