@@ -47,7 +47,11 @@ async function measureServer<S extends ServerUnderTest>(agent: Agent, kind: stri
     }
     await after?.(sut);
   } finally {
-    await sut.stop();
+    const stop = (await sut.stop()) as { ms: number; killed: boolean } | undefined;
+    if (stop) {
+      log(`  ${sut.name}: ${stop.killed ? 'did not exit within 15 s of SIGTERM: killed' : `exited ${stop.ms} ms after SIGTERM`}`);
+      for (const r of rows) r.notes = [...r.notes, `SIGTERM → exit: ${stop.killed ? 'killed after 15 s' : `${stop.ms} ms`}`];
+    }
   }
   return rows;
 }

@@ -1,6 +1,6 @@
 // An MCP client session over the legacy HTTP+SSE transport: GET /sse opens the stream, its first
 // `endpoint` event names where to POST; answers come back on the stream and are matched by id.
-import type { Agent, Dispatcher } from 'undici';
+import type { Agent } from 'undici';
 import { SseParser } from './sse';
 import { CLIENT_PROTOCOL_VERSION, deadline, initializeParams, initializeResult, type JsonObject, type McpClient, type RpcExchange } from './client';
 
@@ -13,7 +13,8 @@ export class LegacySseClient implements McpClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private endpoint: URL | undefined;
-  private stream: Dispatcher.ResponseData['body'] | undefined;
+  /** Aborting the GET is what makes undici drop the connection (destroying the body alone does not). */
+  private readonly streamAbort = new AbortController();
   private closed = false;
   /** Answers whose id matched nothing we sent: a cross-delivered answer lands here. */
   strays = 0;
@@ -33,13 +34,12 @@ export class LegacySseClient implements McpClient {
   private async open(url: URL): Promise<void> {
     const res = await this.agent.request({
       origin: url.origin, path: url.pathname + url.search, method: 'GET',
-      headers: { accept: 'text/event-stream' }, headersTimeout: this.timeoutMs, bodyTimeout: 0
+      headers: { accept: 'text/event-stream' }, headersTimeout: this.timeoutMs, bodyTimeout: 0, signal: this.streamAbort.signal
     });
     if (res.statusCode !== 200) {
       const text = await res.body.text();
       throw new Error(`GET ${url.pathname}: HTTP ${res.statusCode} ${text.slice(0, 200)}`);
     }
-    this.stream = res.body;
     let gotEndpoint!: () => void;
     const endpointSeen = new Promise<void>((resolve) => (gotEndpoint = resolve));
     const parser = new SseParser((e) => {
@@ -104,6 +104,6 @@ export class LegacySseClient implements McpClient {
 
   async close(): Promise<void> {
     this.failAll(new Error('client closed'));
-    this.stream?.destroy();
+    this.streamAbort.abort();
   }
 }

@@ -117,13 +117,19 @@ export async function waitUntil(what: string, probe: () => Promise<boolean>, p: 
   throw new Error(`${what} not ready within ${timeoutMs} ms: ${p.output()}`);
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
-export async function stopProcess(p: Spawned, graceMs = 3000): Promise<void> {
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone, with how it ended. */
+export async function stopProcess(p: Spawned, graceMs = 3000): Promise<{ ms: number; killed: boolean }> {
   const { child } = p;
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  const t0 = performance.now();
+  if (child.exitCode !== null || child.signalCode !== null) return { ms: 0, killed: false };
   const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let killed = false;
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  const timer = setTimeout(() => {
+    killed = true;
+    child.kill('SIGKILL');
+  }, graceMs);
   await gone;
   clearTimeout(timer);
+  return { ms: Math.round(performance.now() - t0), killed };
 }

@@ -24,7 +24,7 @@ export interface ServerUnderTest {
   proc: Spawned;
   endpoints: Endpoint[];
   notes: string[];
-  stop(): Promise<void>;
+  stop(): Promise<unknown>;
 }
 
 /** Any HTTP answer at all means the port is served. */
@@ -158,8 +158,9 @@ export async function startSatellite(agent: Agent, o: SatelliteOptions): Promise
     ],
     notes: [`entry: ${o.entry.label}`, `SANDBOX=${o.sandbox}`],
     stop: async () => {
-      await stopProcess(proc, 10_000);
+      const r = await stopProcess(proc, 15_000);
       removeDir();
+      return r;
     },
     addServer: (slug) => {
       servers[`${slug}-bench`] = server(slug);
