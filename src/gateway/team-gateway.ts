@@ -24,6 +24,7 @@ export interface TeamGatewayOptions {
 
 const LIST_CHANGED = ['notifications/tools/list_changed', 'notifications/resources/list_changed', 'notifications/prompts/list_changed'];
 const DOWN: ServerStatus[] = ['error', 'permanently_failed', 'stopped'];
+const ERROR_RETRY_WAIT_MS = 2000;
 
 export class TeamGateway implements SessionHandlerFactory {
   readonly cache = new CatalogCache();
@@ -84,9 +85,12 @@ export class TeamGateway implements SessionHandlerFactory {
     // Dormant servers keep their catalog: listing must not wake them.
     if (cached && (u.status === 'online' || u.status === 'dormant')) return cached;
     if (u.status === 'permanently_failed') return this.#leftOut(u, 'permanently failed');
+    // A failed server gets a short retry only: a blackholed host must not hold every list (it
+    // reports back through list_changed when it recovers).
+    const waitMs = Math.min(this.opts.listWaitMs ?? 15_000, u.status === 'error' ? ERROR_RETRY_WAIT_MS : Infinity);
     let timer: NodeJS.Timeout | undefined;
     const wait = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`not ready within ${this.opts.listWaitMs ?? 15_000} ms`)), this.opts.listWaitMs ?? 15_000);
+      timer = setTimeout(() => reject(new Error(`not ready within ${waitMs} ms`)), waitMs);
     });
     try {
       // ensureReady first: a cached catalog of a server that went down must not be listed.

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TeamGateway } from '../../src/gateway/team-gateway';
@@ -266,5 +268,32 @@ describe('meta-tool mode', () => {
     const found = JSON.parse(textOf(await s.request('tools/call', { name: 'discover_mcp_tools', arguments: { query: '*', limit: 5 } })));
     expect(found.total_found).toBe(5);
     expect(found.tools.every((t: { tool_path: string }) => t.tool_path.startsWith('other__'))).toBe(true);
+  });
+});
+
+describe('a remote server that never answers', () => {
+  let h: GatewayHarness;
+  let hang: Server;
+  beforeAll(async () => {
+    hang = createServer(() => undefined);
+    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(hang.address() as AddressInfo).port}/mcp`;
+    h = await startGateway([server('mini1', [MINI]), remote('stuck', url, { timeout: 400 })], { listWaitMs: 300 });
+  });
+  afterAll(async () => {
+    await h?.close();
+    hang.closeAllConnections();
+    await new Promise((r) => hang.close(r));
+  });
+
+  it('lists the others, leaves it out, and a call says it did not answer', async () => {
+    const s = new TestSession(h.gateway, team('team-a', 'bob'));
+    await s.init();
+    const names = await s.toolNames();
+    expect(names).toContain('mini1__echo');
+    expect(names.some((n) => n.startsWith('stuck__'))).toBe(false);
+    const r = await s.request('tools/call', { name: 'stuck__echo', arguments: {} });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/^Server 'stuck' is unavailable right now \(Server 'stuck' did not answer within 400 ms/);
   });
 });
