@@ -20,6 +20,7 @@ export interface SyncOutcome {
  */
 export class ConfigSync {
   #inflight: Promise<SyncOutcome> | undefined;
+  #followUp: Promise<SyncOutcome> | undefined;
 
   constructor(
     private readonly client: BackendClient,
@@ -50,9 +51,20 @@ export class ConfigSync {
     return true;
   }
 
-  /** Single-flight: a sync requested while one runs shares its result. */
+  /**
+   * Never two fetches at once. A sync asked for while one runs gets a fresh fetch after it (the
+   * running one may predate the change a `configure` command announces); callers asking
+   * meanwhile share that single follow-up.
+   */
   sync(reason: string): Promise<SyncOutcome> {
-    this.#inflight ??= this.#run(reason).finally(() => {
+    if (this.#inflight) {
+      this.#followUp ??= this.#inflight.catch(() => undefined).then(() => {
+        this.#followUp = undefined;
+        return this.sync(reason);
+      });
+      return this.#followUp;
+    }
+    this.#inflight = this.#run(reason).finally(() => {
       this.#inflight = undefined;
     });
     return this.#inflight;

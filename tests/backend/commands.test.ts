@@ -184,6 +184,23 @@ describe('commands, config sync and heartbeat', () => {
     expect(await app.backend!.pollCommands()).toMatchObject({ ok: true });
   });
 
+  it('fetches the config again for a configure command that arrives while a periodic check is running', async () => {
+    const base = fake.config as { mcp_servers: Record<string, unknown> };
+    const fetches = () => fake.requests.filter((r) => r.path.endsWith('/config')).length;
+    const before = fetches();
+    fake.fail('config', { delayMs: 300 }, 1);
+    const periodic = app.backend!.syncConfig();
+    await waitFor('the slow fetch to reach the backend', () => fetches() === before + 1);
+    // The backend changes the configuration after answering the periodic fetch from the old one.
+    fake.config = { mcp_servers: { ...base.mcp_servers, 'late-team-a': stdioServer('inst-late', 'team-a', 'late') } };
+    const [a, b] = await Promise.all([app.backend!.syncConfig('configure command'), app.backend!.syncConfig('configure command')]);
+    expect(await periodic).toMatchObject({ changed: false });
+    expect(a).toBe(b);
+    expect(a).toMatchObject({ changed: true });
+    expect(fetches()).toBe(before + 2);
+    expect(app.configStore.current.mcp_servers['late-team-a']).toBeDefined();
+  });
+
   it('keeps serving the current configuration when the config payload is garbage', async () => {
     const before = app.configStore.current;
     fake.fail('config', { garbage: true }, 1);

@@ -140,6 +140,8 @@ export class FakeBackend {
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname, auth, body, at: Date.now() });
     const route = this.#route(req.method ?? 'GET', url.pathname);
     if (!route) return send(res, 404, { success: false, error: 'Not Found' });
+    // What the config was when the request arrived, even if it is answered late (slow mode).
+    const config = this.config;
     const f = this.#failures.get(route.name);
     if (f && f.times > 0) {
       f.times--;
@@ -182,7 +184,7 @@ export class FakeBackend {
         return send(res, 200, { success: true, message: 'Result recorded' });
       }
       case 'config':
-        return send(res, 200, this.config);
+        return send(res, 200, config);
       case 'events':
         return this.#events(body, res);
       case 'tokens-retrieve': {
