@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Agent } from 'undici';
 import { runLoad } from '../../bench/lib/load';
+import { LegacySseClient } from '../../bench/lib/legacy-sse-client';
 import { SseParser, type SseEvent } from '../../bench/lib/sse';
 import { StdioClient } from '../../bench/lib/stdio-client';
 import { StreamableClient } from '../../bench/lib/streamable-client';
@@ -98,6 +99,73 @@ describe('bench load generator', () => {
   it('reads answers sent as an SSE stream split mid-line, skipping notifications', async () => {
     const r = await load('sse-split');
     expect(r).toMatchObject({ calls: 40, errors: 0, wrong: 0 });
+  });
+});
+
+/**
+ * A legacy HTTP+SSE server; `broadcast` sends every answer to every open stream, as a gateway that
+ * multiplexes sessions onto one upstream without remapping ids would.
+ */
+function legacyServer(broadcast: boolean): Server {
+  const streams = new Map<string, ServerResponse>();
+  let n = 0;
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'GET') {
+      const sid = `s${++n}`;
+      streams.set(sid, res);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`event: endpoint\ndata: /message?sessionId=${sid}\n\n`);
+      req.on('close', () => streams.delete(sid));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const msg = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: number; method: string; params?: any };
+      res.writeHead(202).end();
+      if (msg.id === undefined) return;
+      const result = msg.method === 'tools/call'
+        ? { content: [{ type: 'text', text: String(msg.params?.arguments?.text) }] }
+        : { protocolVersion: '2024-11-05', capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' } };
+      const event = `event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: msg.id, result })}\n\n`;
+      const own = streams.get(url.searchParams.get('sessionId') ?? '');
+      for (const s of broadcast ? streams.values() : own ? [own] : []) s.write(event);
+    });
+  });
+}
+
+describe('bench legacy SSE client', () => {
+  const agent = new Agent({ connections: 16 });
+  const servers: Server[] = [];
+  afterAll(async () => {
+    await agent.close();
+    for (const s of servers) {
+      s.closeAllConnections();
+      await new Promise((r) => s.close(r));
+    }
+  });
+
+  async function load(broadcast: boolean): Promise<Awaited<ReturnType<typeof runLoad>>> {
+    const server = legacyServer(broadcast);
+    servers.push(server);
+    const url = (await listen(server)).replace('/mcp', '/sse');
+    const clients = [await LegacySseClient.connect(agent, url, 2000), await LegacySseClient.connect(agent, url, 2000)];
+    try {
+      return await runLoad({ clients, inflightPerClient: 2, toolName: 'echo', durationMs: 2000, maxCalls: 200 });
+    } finally {
+      for (const c of clients) await c.close();
+    }
+  }
+
+  it('matches answers on the stream by id and verifies them', async () => {
+    expect(await load(false)).toMatchObject({ calls: 200, errors: 0, wrong: 0 });
+  });
+
+  it('counts answers broadcast to another session with the same id as wrong', async () => {
+    const r = await load(true);
+    expect(r.wrong).toBeGreaterThan(0);
+    expect(r.firstError).toMatch(/payload/);
   });
 });
 
