@@ -110,6 +110,7 @@ export class DurableEventQueue implements EventSink {
     this.#cursor = last.seq;
     this.#writeCursor();
     this.#doneSinceCompact += done.length;
+    if (this.#fd === undefined) return; // a post that outlived shutdown: the cursor is all that matters
     try {
       if (this.size === 0) {
         this.flushWrites();
