@@ -16,6 +16,7 @@ import { remote, waitFor } from './harness';
 describe('team endpoint through the app', () => {
   let web: TestMcpServer;
   let extra: TestMcpServer;
+  let legacy: TestMcpServer;
   let app: FastifyInstance;
   let base: string;
   const clients: Client[] = [];
@@ -31,6 +32,7 @@ describe('team endpoint through the app', () => {
   beforeAll(async () => {
     web = await startMcpHttpServer({ name: 'web-a' });
     extra = await startMcpHttpServer({ name: 'extra' });
+    legacy = await startMcpHttpServer({ name: 'legacy', mode: 'sse' });
     app = await buildApp(testConfig({}, {
       teams: { 'team-a': { slug: 'alpha' } },
       anonymous: { team_id: 'team-a' },
@@ -43,6 +45,7 @@ describe('team endpoint through the app', () => {
     await app?.close();
     await web?.stop();
     await extra?.stop();
+    await legacy?.stop();
   });
 
   it('lists and calls every server of the team over Streamable HTTP', async () => {
@@ -69,7 +72,7 @@ describe('team endpoint through the app', () => {
     expect(r.structuredContent).toEqual({ echo: { x: 1 } });
   });
 
-  it('sends tools/list_changed when the config adds a server', async () => {
+  it('sends tools/list_changed when the config adds servers (one of them a legacy SSE upstream)', async () => {
     const client = await connect();
     let changed = 0;
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => void changed++);
@@ -77,9 +80,12 @@ describe('team endpoint through the app', () => {
     const current = app.configStore.current;
     app.configStore.replace(parseStandaloneConfig({
       teams: current.teams, anonymous: current.anonymous,
-      mcp_servers: { ...current.mcp_servers, extra: remote('extra', extra.url) }
+      mcp_servers: { ...current.mcp_servers, extra: remote('extra', extra.url), old: remote('old', legacy.url, { transport_type: 'sse' }) }
     }, 'test'));
     await waitFor(() => changed > 0, 5000, 'tools/list_changed');
-    expect((await client.listTools()).tools.map((t) => t.name)).toContain('extra__echo');
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['extra__echo', 'old__echo']));
+    const r = await client.callTool({ name: 'old__echo', arguments: { text: 'via legacy upstream' } });
+    expect((r.content as Array<{ text: string }>)[0]!.text).toBe('legacy:via legacy upstream');
   });
 });
