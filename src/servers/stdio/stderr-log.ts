@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
+import { makeRedactor, type Redactor } from './redactor';
 
 export interface StderrLogOptions {
   /** Lines kept for status pages and crash reports. */
@@ -17,8 +18,6 @@ export interface StderrLine {
   timestamp: number;
 }
 
-const MIN_SECRET_LENGTH = 4;
-
 /** A bounded, rate-limited, redacted ring buffer of a server's stderr lines. */
 export class StderrLog {
   #lines: StderrLine[] = [];
@@ -29,12 +28,11 @@ export class StderrLog {
   #windowCount = 0;
   #dropped = 0;
   #droppedTotal = 0;
-  readonly #secrets: string[];
+  readonly #redact: Redactor;
   readonly #now: () => number;
 
   constructor(private readonly opts: StderrLogOptions, private readonly onLine: (l: StderrLine) => void, private readonly onDropped: (count: number) => void = () => {}) {
-    // Longest first, so a secret that contains another is replaced whole.
-    this.#secrets = [...new Set(opts.secrets.filter((s) => s.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
+    this.#redact = makeRedactor(opts.secrets);
     this.#now = opts.now ?? Date.now;
   }
 
@@ -78,11 +76,12 @@ export class StderrLog {
     }
   }
 
+  // Raw text is kept a secret's length beyond the cut, so a secret straddling it is still redacted whole.
   #append(piece: string): void {
     if (this.#partialCut) return;
-    const room = this.opts.maxLineLength - this.#partial.length;
+    const room = this.opts.maxLineLength + this.#redact.longest - this.#partial.length;
     if (piece.length > room) {
-      this.#partial += piece.slice(0, Math.max(0, room)) + '…';
+      this.#partial += piece.slice(0, Math.max(0, room));
       this.#partialCut = true;
     } else {
       this.#partial += piece;
@@ -90,7 +89,8 @@ export class StderrLog {
   }
 
   #emit(raw: string): void {
-    const text = this.#redact(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
+    const full = this.#redact(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
+    const text = full.length > this.opts.maxLineLength || this.#partialCut ? `${full.slice(0, this.opts.maxLineLength)}…` : full;
     if (text.trim() === '') return;
     const now = this.#now();
     if (now - this.#windowStart >= 1000) {
@@ -115,11 +115,5 @@ export class StderrLog {
     const n = this.#dropped;
     this.#dropped = 0;
     this.onDropped(n);
-  }
-
-  #redact(line: string): string {
-    let out = line;
-    for (const s of this.#secrets) if (out.includes(s)) out = out.split(s).join('[REDACTED]');
-    return out;
   }
 }

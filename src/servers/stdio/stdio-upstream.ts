@@ -15,6 +15,7 @@ import type { StdioRuntimeOptions } from './options';
 import { REQUEST_CANCELLED, RpcChannel } from './rpc-channel';
 import { StderrLog, type StderrLine } from './stderr-log';
 import { StdinWriter } from './stdin-writer';
+import { makeRedactor } from './redactor';
 
 type SpawnKind = 'initial' | 'respawn' | 'crash_restart' | 'manual_restart';
 
@@ -82,6 +83,7 @@ export class StdioUpstream implements ManagedUpstream {
   readonly #ref: ServerRef;
   readonly #o: StdioRuntimeOptions;
   readonly #log: Logger;
+  readonly #redact: (text: string) => string;
 
   constructor(private readonly deps: StdioUpstreamDeps) {
     this.config = deps.config;
@@ -90,6 +92,7 @@ export class StdioUpstream implements ManagedUpstream {
     this.#lastActivity = this.#o.now();
     const c = deps.config;
     this.#ref = { installationId: c.installation_id, installationName: c.installation_name, teamId: c.team_id, serverSlug: c.server_slug, ...(c.user_id ? { userId: c.user_id } : {}) };
+    this.#redact = makeRedactor(Object.values(c.env ?? {}));
     this.#log = deps.log.child({ team_id: c.team_id, server_slug: c.server_slug, ...(c.user_id ? { user_id: c.user_id } : {}) });
   }
 
@@ -439,11 +442,11 @@ export class StdioUpstream implements ManagedUpstream {
     try {
       msg = JSON.parse(line);
     } catch {
-      this.#log.warn({ line: line.slice(0, 200) }, 'non-JSON output on stdout ignored');
+      this.#log.warn({ line: this.#redact(line).slice(0, 200) }, 'non-JSON output on stdout ignored');
       return;
     }
     try {
-      if (!life.rpc.handle(msg)) this.#log.warn({ line: line.slice(0, 200) }, 'stdout message that is not JSON-RPC ignored');
+      if (!life.rpc.handle(msg)) this.#log.warn({ line: this.#redact(line).slice(0, 200) }, 'stdout message that is not JSON-RPC ignored');
     } catch (err) {
       // A caller's or listener's callback threw: that is their bug, not the server's.
       this.#log.error({ err }, 'handling a server message failed');
