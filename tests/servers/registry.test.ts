@@ -61,6 +61,15 @@ describe('ServerRegistry', () => {
     expect(isAlive(pidC)).toBe(false);
   });
 
+  it('a config change brings a permanently failed server back', async () => {
+    const crashy = server('phoenix', [MINI, '--crash-after-init=20']);
+    h = await startRegistry([crashy]);
+    await nextEvent(h.registry, 'permanently_failed');
+    h.store.replace(configOf([{ ...crashy, args: [MINI] }]));
+    await h.registry.settled();
+    expect(h.registry.list()[0]).toMatchObject({ serverSlug: 'phoenix', status: 'online', crashCount: 0 });
+  });
+
   it('keeps two teams with the same slug apart, and per-user instances apart', async () => {
     const teamB = { team_id: 'team-b', team_slug: 'beta', installation_id: 'inst-b' };
     h = await startRegistry([
