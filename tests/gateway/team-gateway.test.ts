@@ -8,6 +8,9 @@ import { MINI, server, waitFor as waitForEvent } from '../servers/helpers';
 import { startMcpHttpServer, type TestMcpServer } from '../remote/helpers/mcp-http-server';
 import { remote, startGateway, team, TestSession, textOf, waitFor, type GatewayHarness } from './harness';
 
+/** Tools of one test MCP server (tests/remote/helpers/mcp-http-server.ts). */
+const FIXTURE_TOOLS = 6;
+
 describe('team gateway over a real registry (stdio + remote)', () => {
   let web: TestMcpServer;
   let webB: TestMcpServer;
@@ -127,7 +130,7 @@ describe('team gateway over a real registry (stdio + remote)', () => {
     const refused = await carol.request('tools/call', { name: 'web__whoami', arguments: {} });
     expect(refused.isError).toBe(true);
     h.gateway.setToolDisabledByInstallation('inst-web-team-b', 'whoami', false);
-    expect(h.gateway.toolCounts('team-b')).toEqual([{ serverSlug: 'web', tools: 5 }]);
+    expect(h.gateway.toolCounts('team-b')).toEqual([{ serverSlug: 'web', tools: FIXTURE_TOOLS }]);
     expect(h.gateway.toolCounts('team-a').map((c) => c.serverSlug).sort()).toEqual(['mini1', 'mini2', 'web']);
     carol.handler.close('test');
   });
@@ -266,7 +269,8 @@ describe('meta-tool mode', () => {
     const s = new TestSession(h.gateway, team('team-b', 'carol'), true);
     await s.init();
     const found = JSON.parse(textOf(await s.request('tools/call', { name: 'discover_mcp_tools', arguments: { query: '*', limit: 5 } })));
-    expect(found.total_found).toBe(5);
+    expect(found.total_found).toBe(FIXTURE_TOOLS);
+    expect(found.tools).toHaveLength(5);
     expect(found.tools.every((t: { tool_path: string }) => t.tool_path.startsWith('other__'))).toBe(true);
   });
 });

@@ -37,7 +37,7 @@ describe('remote servers in the ServerRegistry', () => {
     const up = registry.get('team-a', 'web');
     expect(up).toBeInstanceOf(RemoteUpstream);
     await up!.request('tools/list', {});
-    expect(up!.snapshot()).toMatchObject({ teamId: 'team-a', serverSlug: 'web', transport: 'http', status: 'online', toolsCount: 5, installationId: 'inst-web-team-a' });
+    expect(up!.snapshot()).toMatchObject({ teamId: 'team-a', serverSlug: 'web', transport: 'http', status: 'online', toolsCount: 6, installationId: 'inst-web-team-a' });
     expect(statusEvents.some((e) => e.serverSlug === 'web' && e.status === 'online' && e.teamId === 'team-a')).toBe(true);
   });
 

@@ -99,6 +99,14 @@ describe('remote upstream over Streamable HTTP', () => {
     expect(got.some((n) => n.method === 'notifications/message')).toBe(true);
   });
 
+  it('resumes an answer stream the server closed early (Last-Event-ID)', async () => {
+    const got: JsonRpcNotification[] = [];
+    const r = await upA.request('tools/call', { name: 'polled', arguments: {}, _meta: { progressToken: 'p' } }, { onNotification: (n) => got.push(n) });
+    expect(text(r)).toBe('polled done');
+    expect(got.map((n) => n.params?.progress)).toEqual([1, 2]);
+    expect(a.seen.some((s) => s.method === 'GET' && s.lastEventId !== undefined)).toBe(true);
+  });
+
   it('passes server→client requests of a call to its onRequest', async () => {
     const asked: string[] = [];
     const r = await upA.request('tools/call', { name: 'ask', arguments: {} }, {

@@ -8,6 +8,8 @@ import { parseMessages, readEventStream } from './messages';
 
 const GET_RETRY_MIN_MS = 500;
 const GET_RETRY_MAX_MS = 15_000;
+/** How many times one request's answer stream is resumed before giving up. */
+const MAX_RESUMES = 5;
 
 export class StreamableConnection implements RemoteConnection {
   readonly kind = 'http';
@@ -70,16 +72,7 @@ export class StreamableConnection implements RemoteConnection {
       res.body.resume();
       return;
     }
-    if (type === 'text/event-stream') {
-      const isOurs = (m: JsonRpcMessage): boolean => !('method' in m) && m.id === relatedId;
-      try {
-        await readEventStream(res.body, (m) => this.events.onMessage(m, relatedId), { signal: options.signal, until: isOurs });
-      } catch (err) {
-        if (options.signal?.aborted) throw options.signal.reason;
-        throw protocolError(this.slug, `its answer stream failed (${(err as Error).message})`);
-      }
-      return;
-    }
+    if (type === 'text/event-stream') return this.#readAnswer(res.body, relatedId, options.signal);
     if (type === 'application/json') {
       const text = await readText(res.body);
       const messages = parseMessages(text);
@@ -89,6 +82,34 @@ export class StreamableConnection implements RemoteConnection {
     }
     res.body.resume();
     throw protocolError(this.slug, `unexpected content type '${type}' (HTTP ${res.statusCode})`);
+  }
+
+  /**
+   * Reads a request's event stream up to its response. A server may end the stream early after
+   * giving event ids (2025-11-25 polling, or a dropped connection): resume it with Last-Event-ID.
+   */
+  async #readAnswer(body: Parameters<typeof readEventStream>[0], relatedId: JsonRpcId, signal: AbortSignal | undefined): Promise<void> {
+    let answered = false;
+    const until = (m: JsonRpcMessage): boolean => (answered ||= !('method' in m) && m.id === relatedId);
+    const onMessage = (m: JsonRpcMessage): void => this.events.onMessage(m, relatedId);
+    try {
+      let parser = await readEventStream(body, onMessage, { signal, until });
+      let lastEventId = parser.lastEventId;
+      for (let attempt = 0; !answered && lastEventId !== undefined && attempt < MAX_RESUMES; attempt++) {
+        await new Promise((r) => setTimeout(r, parser.retryMs ?? GET_RETRY_MIN_MS));
+        if (signal?.aborted) break;
+        const res = await this.http.request({ method: 'GET', headers: this.#headers({ accept: 'text/event-stream', 'last-event-id': lastEventId }), signal, stream: true });
+        if (res.statusCode !== 200 || contentType(res.headers) !== 'text/event-stream') {
+          res.body.resume();
+          break;
+        }
+        parser = await readEventStream(res.body, onMessage, { signal, until });
+        lastEventId = parser.lastEventId ?? lastEventId;
+      }
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      throw protocolError(this.slug, `its answer stream failed (${(err as Error).message})`);
+    }
   }
 
   // The server's own stream: list_changed, resources/updated, requests outside any call.

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { AddressInfo } from 'node:net';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
   CallToolRequestSchema, CompleteRequestSchema, CreateMessageResultSchema, GetPromptRequestSchema, ListPromptsRequestSchema,
@@ -19,6 +20,7 @@ export interface SeenRequest {
   authorization?: string;
   sessionId?: string;
   protocolVersion?: string;
+  lastEventId?: string;
 }
 
 export interface TestMcpServer {
@@ -54,6 +56,7 @@ export async function startMcpHttpServer(opts: { name: string; mode?: 'streamabl
       { name: 'progress', description: 'Reports progress three times', inputSchema: { type: 'object' } },
       { name: 'ask', description: 'Asks the client to sample a message', inputSchema: { type: 'object' } },
       { name: 'slow', description: 'Waits ms milliseconds', inputSchema: { type: 'object', properties: { ms: { type: 'number' } } } },
+      { name: 'polled', description: 'Closes its answer stream early; the client must resume it', inputSchema: { type: 'object' } },
       ...state.extraTools.map((name) => ({ name, description: `Extra tool ${name}`, inputSchema: { type: 'object' } }))
     ];
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: tools() }));
@@ -77,6 +80,14 @@ export async function startMcpHttpServer(opts: { name: string; mode?: 'streamabl
         case 'ask': {
           const r = await extra.sendRequest({ method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'text', text: 'hello?' } }], maxTokens: 10 } }, CreateMessageResultSchema);
           return text(`client said: ${(r.content as { text?: string }).text ?? ''}`);
+        }
+        case 'polled': {
+          const token = req.params._meta?.progressToken;
+          if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: 1, total: 2 } });
+          extra.closeSSEStream?.();
+          await sleep(100);
+          if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: 2, total: 2 } });
+          return text('polled done');
         }
         case 'slow': {
           const until = Date.now() + Number(args.ms ?? 1000);
@@ -118,7 +129,8 @@ export async function startMcpHttpServer(opts: { name: string; mode?: 'streamabl
     const sid = req.headers['mcp-session-id'];
     seen.push({
       method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization,
-      sessionId: typeof sid === 'string' ? sid : undefined, protocolVersion: req.headers['mcp-protocol-version'] as string | undefined
+      sessionId: typeof sid === 'string' ? sid : undefined, protocolVersion: req.headers['mcp-protocol-version'] as string | undefined,
+      lastEventId: req.headers['last-event-id'] as string | undefined
     });
     if (mode === 'sse') {
       if (req.method === 'GET' && req.url?.startsWith('/sse')) {
@@ -146,6 +158,8 @@ export async function startMcpHttpServer(opts: { name: string; mode?: 'streamabl
     }
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
+      eventStore: new InMemoryEventStore(),
+      retryInterval: 50,
       onsessioninitialized: (id) => void sessions.set(id, { server, transport })
     });
     transport.onclose = () => { if (transport.sessionId) sessions.delete(transport.sessionId); };
