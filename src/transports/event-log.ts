@@ -11,17 +11,22 @@ export interface EventPosition {
   seq: number;
 }
 
+/** Bounded by event count and by size (characters of JSON): large results must not pile up for a client that never resumes. */
 export class EventLog {
   #entries: Entry[] = [];
   #seq = 0;
+  #chars = 0;
 
-  constructor(private readonly max: number) {}
+  constructor(private readonly max: number, private readonly maxChars = 1 << 20) {}
 
-  /** Records one event and returns its SSE id. */
+  /** Records one event and returns its SSE id (an event larger than the size budget is sent, not kept). */
   append(streamNo: number, data: string): string {
     const seq = ++this.#seq;
-    this.#entries.push({ streamNo, seq, data });
-    if (this.#entries.length > this.max) this.#entries.shift();
+    if (data.length <= this.maxChars) {
+      this.#entries.push({ streamNo, seq, data });
+      this.#chars += data.length;
+      while (this.#entries.length > this.max || this.#chars > this.maxChars) this.#chars -= this.#entries.shift()!.data.length;
+    }
     return `${streamNo}-${seq}`;
   }
 

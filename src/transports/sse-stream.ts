@@ -16,6 +16,9 @@ export function sseFrame(data: string, id?: string, event = 'message'): string {
 
 const ignoreError = (): void => undefined;
 
+/** A connection that lets this much pile up unread is cut; the client may resume with Last-Event-ID. */
+const MAX_UNREAD_BYTES = 8 << 20;
+
 /**
  * One logical server→client SSE stream. The HTTP connection carrying it may drop and be
  * replaced on resumption; events written meanwhile stay in the session's log.
@@ -55,7 +58,13 @@ export class SseStream {
 
   writeRaw(text: string): void {
     const c = this.#conn;
-    if (c !== undefined && !c.writableEnded && !c.destroyed) c.write(text);
+    if (c === undefined || c.writableEnded || c.destroyed) return;
+    if (c.writableLength > MAX_UNREAD_BYTES) {
+      this.#conn = undefined;
+      c.destroy();
+      return;
+    }
+    c.write(text);
   }
 
   keepAlive(): void {
