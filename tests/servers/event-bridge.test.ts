@@ -1,16 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bridgeServerEvents } from '../../src/servers/event-bridge';
-import { MINI, nextEvent, server, startRegistry, type Harness } from './helpers';
+import { MINI, nextEvent, server, registryPerTest } from './helpers';
 
 describe('server events → DeployStack events', () => {
-  let h: Harness | undefined;
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-  });
+  const registries = registryPerTest();
 
   it('reports start, crash, restart and batched, redacted stderr in the backend shapes', async () => {
-    h = await startRegistry([server('mini', [MINI], { env: { SECRET_TOKEN: 'tok-123456' } })], {}, false);
+    const h = await registries.start([server('mini', [MINI], { env: { SECRET_TOKEN: 'tok-123456' } })], {}, false);
     const got: { type: string; data: Record<string, any> }[] = [];
     const dispose = bridgeServerEvents(h.registry.events, (type, data) => got.push({ type, data }), { maxBatch: 5, flushMs: 60_000 });
     const up = h.registry.get('team-a', 'mini')!;

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
+import { afterEach } from 'vitest';
 import { ConfigStore } from '../../src/config/config-store';
 import { loadEnv } from '../../src/config/env';
 import type { McpServerConfig } from '../../src/config/server-config';
@@ -114,4 +115,16 @@ export function isAlive(pid: number): boolean {
 export function textOf(result: Record<string, unknown>): any {
   const content = result.content as Array<{ text: string }>;
   return JSON.parse(content[0]!.text);
+}
+
+/** A registry per test, closed after it: call inside a describe block. */
+export function registryPerTest(): { start: typeof startRegistry } {
+  let current: Harness | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return {
+    start: async (...args) => (current = await startRegistry(...args))
+  };
 }

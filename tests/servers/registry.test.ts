@@ -1,17 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { MINI, configOf, isAlive, nextEvent, server, startRegistry, textOf, type Harness } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { MINI, configOf, isAlive, nextEvent, server, textOf, type Harness, registryPerTest } from './helpers';
 
 const pidOf = (h: Harness, slug: string, teamId = 'team-a') => h.registry.list(teamId).find((s) => s.serverSlug === slug)?.pid;
 
 describe('ServerRegistry', () => {
-  let h: Harness | undefined;
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-  });
+  const registries = registryPerTest();
 
   it('puts an idle server to sleep and wakes it transparently, once, for concurrent callers', async () => {
-    h = await startRegistry([server('sleepy', [MINI])], { idleTimeoutMs: 1000, spawnGraceMs: 0 });
+    const h = await registries.start([server('sleepy', [MINI])], { idleTimeoutMs: 1000, spawnGraceMs: 0 });
     const up = h.registry.get('team-a', 'sleepy')!;
     const pid = pidOf(h, 'sleepy')!;
     const now = Date.now();
@@ -33,7 +29,7 @@ describe('ServerRegistry', () => {
   });
 
   it('does not put a server to sleep while a call is in flight or inside the spawn grace period', async () => {
-    h = await startRegistry([server('busy', [MINI]), server('young', [MINI], { installation_id: 'inst-young' })], { idleTimeoutMs: 1, spawnGraceMs: 0 });
+    const h = await registries.start([server('busy', [MINI]), server('young', [MINI], { installation_id: 'inst-young' })], { idleTimeoutMs: 1, spawnGraceMs: 0 });
     const pending = h.registry.get('team-a', 'busy')!.request('tools/call', { name: 'hang', arguments: {} }, { timeoutMs: 2000 }).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 30));
     expect(h.registry.checkDormancy(Date.now() + 10_000)).toBe(1); // only `young`
@@ -45,7 +41,7 @@ describe('ServerRegistry', () => {
     const a = server('a', [MINI]);
     const b = server('b', [MINI]);
     const c = server('c', [MINI]);
-    h = await startRegistry([a, b, c]);
+    const h = await registries.start([a, b, c]);
     const pidA = pidOf(h, 'a')!;
     const pidB = pidOf(h, 'b')!;
     const pidC = pidOf(h, 'c')!;
@@ -63,7 +59,7 @@ describe('ServerRegistry', () => {
 
   it('a config change brings a permanently failed server back', async () => {
     const crashy = server('phoenix', [MINI, '--crash-after-init=20']);
-    h = await startRegistry([crashy]);
+    const h = await registries.start([crashy]);
     await nextEvent(h.registry, 'permanently_failed');
     h.store.replace(configOf([{ ...crashy, args: [MINI] }]));
     await h.registry.settled();
@@ -72,7 +68,7 @@ describe('ServerRegistry', () => {
 
   it('keeps two teams with the same slug apart, and per-user instances apart', async () => {
     const teamB = { team_id: 'team-b', team_slug: 'beta', installation_id: 'inst-b' };
-    h = await startRegistry([
+    const h = await registries.start([
       server('mini', [MINI]),
       server('mini', [MINI], teamB),
       server('mini', [MINI], { ...teamB, installation_id: 'inst-b-bob', user_id: 'bob' })
@@ -96,7 +92,7 @@ describe('ServerRegistry', () => {
   });
 
   it('starts lazily when asked to, and skips disabled entries', async () => {
-    h = await startRegistry([server('lazy', [MINI]), server('off', [MINI], { enabled: false })], {}, false);
+    const h = await registries.start([server('lazy', [MINI]), server('off', [MINI], { enabled: false })], {}, false);
     expect(h.registry.list()).toMatchObject([{ serverSlug: 'lazy', status: 'stopped' }]);
     expect(h.registry.get('team-a', 'off')).toBeUndefined();
     const started = nextEvent(h.registry, 'started');
@@ -106,13 +102,13 @@ describe('ServerRegistry', () => {
   });
 
   it('uses the entry\'s timeout for its requests', async () => {
-    h = await startRegistry([server('slow', [MINI], { timeout: 200 })], { requestTimeoutMs: 60_000 });
+    const h = await registries.start([server('slow', [MINI], { timeout: 200 })], { requestTimeoutMs: 60_000 });
     const err = await h.registry.get('team-a', 'slow')!.request('tools/call', { name: 'hang', arguments: {} }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: -32001, message: 'Request timed out', data: { timeout: 200 } });
   });
 
   it('reports request and error counts for the heartbeat', async () => {
-    h = await startRegistry([server('counted', [MINI])]);
+    const h = await registries.start([server('counted', [MINI])]);
     const up = h.registry.get('team-a', 'counted')!;
     await up.request('tools/list', undefined);
     await up.request('tools/call', { name: 'nope', arguments: {} }).catch(() => undefined);
@@ -120,7 +116,7 @@ describe('ServerRegistry', () => {
   });
 
   it('closeAll terminates every child', async () => {
-    h = await startRegistry([server('x', [MINI]), server('y', [MINI])]);
+    const h = await registries.start([server('x', [MINI]), server('y', [MINI])]);
     const pids = h.registry.list().map((s) => s.pid!);
     await h.registry.closeAll();
     expect(pids.filter(isAlive)).toEqual([]);

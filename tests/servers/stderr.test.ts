@@ -1,18 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { MINI, nextEvent, server, startRegistry, waitFor, type Harness } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { MINI, nextEvent, server, waitFor, type Harness, registryPerTest } from './helpers';
 
 const SECRET = 'zz-very-secret-token-zz';
 
 describe('stderr of a server', () => {
-  let h: Harness | undefined;
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-  });
-  const up = () => h!.registry.get('team-a', 'loud')!;
+  const registries = registryPerTest();
+  let h: Harness;
+  const up = () => h.registry.get('team-a', 'loud')!;
 
   it('keeps only the last lines', async () => {
-    h = await startRegistry([server('loud', [MINI], { env: { SECRET_TOKEN: SECRET } })], { stderr: { maxLines: 10, maxLineLength: 1024, linesPerSecond: 1000 } });
+    h = await registries.start([server('loud', [MINI], { env: { SECRET_TOKEN: SECRET } })], { stderr: { maxLines: 10, maxLineLength: 1024, linesPerSecond: 1000 } });
     await up().request('tools/call', { name: 'stderr', arguments: { lines: 50 } });
     await waitFor(() => up().logs!().at(-1)?.line.startsWith('line 49') ?? false, 3000, 'last line');
     const lines = up().logs!().map((l) => l.line);
@@ -21,7 +18,7 @@ describe('stderr of a server', () => {
   });
 
   it('cuts long lines without leaving part of a secret that straddles the cut', async () => {
-    h = await startRegistry([server('loud', [MINI], { env: { SECRET_TOKEN: SECRET } })], { stderr: { maxLines: 10, maxLineLength: 40, linesPerSecond: 1000 } });
+    h = await registries.start([server('loud', [MINI], { env: { SECRET_TOKEN: SECRET } })], { stderr: { maxLines: 10, maxLineLength: 40, linesPerSecond: 1000 } });
     // The secret starts at column 36: a cut at 40 without care would leave "zz-v".
     await up().request('tools/call', { name: 'stderr', arguments: { lines: 1, pad: 22 } });
     await waitFor(() => up().logs!().length === 1, 3000, 'one line');
@@ -31,7 +28,7 @@ describe('stderr of a server', () => {
   });
 
   it('drops lines above the rate and reports how many', async () => {
-    h = await startRegistry([server('loud', [MINI], { env: { SECRET_TOKEN: SECRET } })], { stderr: { maxLines: 100, maxLineLength: 1024, linesPerSecond: 5 } });
+    h = await registries.start([server('loud', [MINI], { env: { SECRET_TOKEN: SECRET } })], { stderr: { maxLines: 100, maxLineLength: 1024, linesPerSecond: 5 } });
     const limited = nextEvent(h.registry, 'log_rate_limited', () => true, 5000);
     await up().request('tools/call', { name: 'stderr', arguments: { lines: 30 } });
     // The dropped count is reported when the next window opens (or the process ends).

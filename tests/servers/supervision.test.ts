@@ -1,19 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JsonRpcError } from '../../src/mcp/jsonrpc';
-import { MINI, isAlive, nextEvent, server, startRegistry, textOf, waitFor, type Harness } from './helpers';
+import { MINI, isAlive, nextEvent, server, textOf, waitFor, type Harness, registryPerTest } from './helpers';
 
 const call = (h: Harness, slug: string, name: string, args: Record<string, unknown> = {}, timeoutMs?: number) =>
   h.registry.get('team-a', slug)!.request('tools/call', { name, arguments: args }, timeoutMs ? { timeoutMs } : {});
 
 describe('supervision of stdio servers', () => {
-  let h: Harness | undefined;
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-  });
+  const registries = registryPerTest();
 
   it('restarts a crashing child with backoff and marks it permanently_failed after the 4th crash', async () => {
-    h = await startRegistry([server('crashy', [MINI, '--crash-after-init=30'])]);
+    const h = await registries.start([server('crashy', [MINI, '--crash-after-init=30'])]);
     const crashes: { crash_count: number; will_restart: boolean; exit_code: number | null }[] = [];
     let restarts = 0;
     h.registry.events.on('crashed', (e) => crashes.push(e));
@@ -35,7 +31,7 @@ describe('supervision of stdio servers', () => {
   });
 
   it('counts death by signal as a crash and fails calls in flight at once', async () => {
-    h = await startRegistry([server('victim', [MINI])]);
+    const h = await registries.start([server('victim', [MINI])]);
     const before = h.registry.list()[0]!.pid!;
     const hung = call(h, 'victim', 'hang').catch((e: unknown) => e);
     const crashed = nextEvent(h.registry, 'crashed');
@@ -47,14 +43,14 @@ describe('supervision of stdio servers', () => {
     expect(err).toMatchObject({ code: -32000, message: 'Server victim was killed by SIGKILL' });
     expect(await crashed).toMatchObject({ signal: 'SIGKILL', exit_code: null, will_restart: true, crash_count: 1 });
     expect((await restarted).old_pid).toBe(before);
-    await waitFor(() => h!.registry.get('team-a', 'victim')!.status === 'online', 3000, 'online again');
+    await waitFor(() => h.registry.get('team-a', 'victim')!.status === 'online', 3000, 'online again');
     const after = textOf(await call(h, 'victim', 'pid')).pid;
     expect(after).not.toBe(before);
     expect(isAlive(before)).toBe(false);
   });
 
   it('bounds the wait for a restart by the caller\'s timeout and lets the caller cancel it', async () => {
-    h = await startRegistry([server('slowback', [MINI])], { crashPolicy: { backoffMs: [60_000], maxCrashes: 3, windowMs: 60_000 } });
+    const h = await registries.start([server('slowback', [MINI])], { crashPolicy: { backoffMs: [60_000], maxCrashes: 3, windowMs: 60_000 } });
     const crashed = nextEvent(h.registry, 'crashed');
     await call(h, 'slowback', 'crash', { code: 5 }).catch(() => undefined);
     await crashed;
@@ -70,14 +66,14 @@ describe('supervision of stdio servers', () => {
   });
 
   it('treats exit code 0 while not asked to stop as a crash', async () => {
-    h = await startRegistry([server('quitter', [MINI])]);
+    const h = await registries.start([server('quitter', [MINI])]);
     const crashed = nextEvent(h.registry, 'crashed');
     await expect(call(h, 'quitter', 'crash', { code: 0 })).rejects.toMatchObject({ code: -32000, message: 'Server quitter exited unexpectedly with code 0' });
     expect(await crashed).toMatchObject({ exit_code: 0, will_restart: true });
   });
 
   it('shows a child that dies during startup as error, with its stderr, and does not loop', async () => {
-    h = await startRegistry([server('broken', [MINI, '--exit-on-start=2'])], { errorRetryMs: 60_000 });
+    const h = await registries.start([server('broken', [MINI, '--exit-on-start=2'])], { errorRetryMs: 60_000 });
     let started = 0;
     h.registry.events.on('status_changed', (e) => { if (e.status === 'starting') started++; });
     const snap = h.registry.list()[0]!;
@@ -89,14 +85,14 @@ describe('supervision of stdio servers', () => {
   });
 
   it('gives up on a child that never answers initialize, and kills it', async () => {
-    h = await startRegistry([server('mute', [MINI, '--no-init'])], { startupTimeoutMs: 300 });
+    const h = await registries.start([server('mute', [MINI, '--no-init'])], { startupTimeoutMs: 300 });
     const snap = h.registry.list()[0]!;
     expect(snap).toMatchObject({ status: 'error', lastError: 'Server mute failed to start: it did not answer initialize within 300 ms' });
     expect(snap.pid).toBeUndefined();
   });
 
   it('accepts an older protocol version the server negotiates, refuses one it does not know', async () => {
-    h = await startRegistry([server('older', [MINI, '--protocol=2025-06-18']), server('alien', [MINI, '--protocol=1999-01-01'])]);
+    const h = await registries.start([server('older', [MINI, '--protocol=2025-06-18']), server('alien', [MINI, '--protocol=1999-01-01'])]);
     expect(h.registry.get('team-a', 'older')!.initializeResult!.protocolVersion).toBe('2025-06-18');
     expect(h.registry.list().find((s) => s.serverSlug === 'alien')).toMatchObject({
       status: 'error', lastError: 'Server alien failed to start: it answered initialize with unsupported protocol version "1999-01-01"'
@@ -104,24 +100,24 @@ describe('supervision of stdio servers', () => {
   });
 
   it('refuses a command outside the allowlist with a clear error', async () => {
-    h = await startRegistry([server('evil', [], { command: 'bash' })]);
+    const h = await registries.start([server('evil', [], { command: 'bash' })]);
     expect(h.registry.list()[0]).toMatchObject({ status: 'error', lastError: expect.stringMatching(/Command bash is not allowed/) });
   });
 
   it('kills a child that writes a line above the limit, tells the caller, and restarts it', async () => {
-    h = await startRegistry([server('huge', [MINI])], { maxLineBytes: 64 * 1024 });
+    const h = await registries.start([server('huge', [MINI])], { maxLineBytes: 64 * 1024 });
     const before = h.registry.list()[0]!.pid;
     const crashed = nextEvent(h.registry, 'crashed');
     const err = await call(h, 'huge', 'huge', { bytes: 200_000 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: -32000, message: expect.stringMatching(/^Server huge wrote a message line of more than 65536 bytes .*restarted$/) });
     expect((await crashed).reason).toMatch(/more than 65536 bytes/);
-    await waitFor(() => h!.registry.get('team-a', 'huge')!.status === 'online', 3000, 'restart');
+    await waitFor(() => h.registry.get('team-a', 'huge')!.status === 'online', 3000, 'restart');
     expect(h.registry.list()[0]!.pid).not.toBe(before);
     expect((await call(h, 'huge', 'echo', { ok: 1 })).structuredContent).toEqual({ echo: { ok: 1 } });
   });
 
   it('fails calls clearly when a child stops reading stdin and the queue is full', async () => {
-    h = await startRegistry([server('deaf', [MINI])], { maxStdinQueueBytes: 256 * 1024 });
+    const h = await registries.start([server('deaf', [MINI])], { maxStdinQueueBytes: 256 * 1024 });
     await call(h, 'deaf', 'stop_reading');
     const blob = 'y'.repeat(100 * 1024);
     const results = await Promise.all(Array.from({ length: 20 }, () => call(h!, 'deaf', 'echo', { blob }, 1000).then(() => 'ok', (e: JsonRpcError) => e.message)));
@@ -132,7 +128,7 @@ describe('supervision of stdio servers', () => {
   });
 
   it('terminates with SIGTERM then SIGKILL to the whole process group', async () => {
-    h = await startRegistry([server('stubborn', [MINI, '--ignore-term'])]);
+    const h = await registries.start([server('stubborn', [MINI, '--ignore-term'])]);
     const pid = h.registry.list()[0]!.pid!;
     const grandchild = textOf(await call(h, 'stubborn', 'spawn_child')).pid as number;
     expect(isAlive(grandchild)).toBe(true);
