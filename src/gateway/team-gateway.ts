@@ -141,6 +141,16 @@ export class TeamGateway implements SessionHandlerFactory {
     for (const method of LIST_CHANGED) this.#broadcast((h) => teams.has(h.identity.teamId), method);
   }
 
+  /** The most verbose log level any session that sees this server asked for. */
+  mostVerboseLevel(u: GatewayUpstream): number | undefined {
+    let min: number | undefined;
+    for (const h of this.#sessions) {
+      const level = h.logLevel;
+      if (level !== undefined && h.sees(u) && (min === undefined || level < min)) min = level;
+    }
+    return min;
+  }
+
   async subscribe(h: TeamSessionHandler, u: GatewayUpstream, uri: string, signal?: AbortSignal): Promise<JsonObject> {
     let byUri = this.#subscriptions.get(u);
     if (!byUri) this.#subscriptions.set(u, (byUri = new Map()));

@@ -43,6 +43,11 @@ export class TeamSessionHandler implements McpSessionHandler {
     return this.#logLevel !== undefined && LOG_LEVELS.indexOf(String(level)) >= this.#logLevel;
   }
 
+  /** The level this session asked for (index into LOG_LEVELS), if any. */
+  get logLevel(): number | undefined {
+    return this.#logLevel;
+  }
+
   clientSupports(method: string): boolean {
     const cap = CLIENT_CAPABILITY[method];
     return cap === undefined || this.#capabilities[cap] !== undefined;
@@ -112,7 +117,11 @@ export class TeamSessionHandler implements McpSessionHandler {
   #callOptions(ctx: RequestContext): UpstreamCallOptions {
     return {
       signal: ctx.signal,
-      onNotification: (n) => ctx.sendNotification(n),
+      onNotification: (n) => {
+        // A shared server logs at the most verbose level any session asked for: filter to ours.
+        if (n.method === 'notifications/message' && this.#logLevel !== undefined && !this.wantsLog(n.params?.level)) return;
+        ctx.sendNotification(n);
+      },
       onRequest: (method, params) => {
         if (method === 'ping') return Promise.resolve({});
         if (!this.clientSupports(method)) return Promise.reject(new JsonRpcError(ErrorCode.MethodNotFound, `The client does not support ${method}`));
@@ -196,10 +205,10 @@ export class TeamSessionHandler implements McpSessionHandler {
     const level = LOG_LEVELS.indexOf(String(p.level));
     if (level < 0) throw new JsonRpcError(ErrorCode.InvalidParams, `Invalid params: unknown log level ${String(p.level)}`);
     this.#logLevel = level;
-    // Best effort: servers that log get the level; the gateway filters per session.
+    // Best effort: each server logs at the most verbose level its sessions want; the gateway filters per session.
     await Promise.all(this.gw.servers(this.identity)
       .filter((u) => u.status === 'online' && (u.initializeResult?.capabilities as JsonObject | undefined)?.logging !== undefined)
-      .map((u) => u.request('logging/setLevel', { level: p.level }, { signal: ctx.signal }).catch(() => undefined)));
+      .map((u) => u.request('logging/setLevel', { level: LOG_LEVELS[this.gw.mostVerboseLevel(u) ?? level] }, { signal: ctx.signal }).catch(() => undefined)));
     return {};
   }
 }

@@ -104,6 +104,21 @@ describe('team gateway over a real registry (stdio + remote)', () => {
     expect(textOf(await bob.request('tools/call', { name: 'web__ask', arguments: {} }))).toBe('client said: sure');
   });
 
+  it('filters server logs of a call by the level each session asked for', async () => {
+    const dave = new TestSession(h.gateway, team('team-a', 'dave'));
+    await dave.init();
+    expect(await dave.request('logging/setLevel', { level: 'debug' })).toEqual({});
+    expect(await bob.request('logging/setLevel', { level: 'warning' })).toEqual({});
+    bob.inCall.length = 0;
+    await bob.request('tools/call', { name: 'web__progress', arguments: {} });
+    await dave.request('tools/call', { name: 'web__progress', arguments: {} });
+    expect(bob.inCall.some((n) => n.method === 'notifications/message')).toBe(false);
+    expect(dave.inCall.filter((n) => n.method === 'notifications/message').map((n) => n.params?.data)).toEqual(['progress done on web-a']);
+    const bad = await bob.request('logging/setLevel', { level: 'loud' }).catch((e) => e);
+    expect((bad as JsonRpcError).code).toBe(-32602);
+    dave.handler.close('test');
+  });
+
   it('keeps two teams with the same slug apart (tools, calls, credentials, cache)', async () => {
     const carol = new TestSession(h.gateway, team('team-b', 'carol'));
     await carol.init();
