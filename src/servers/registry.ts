@@ -142,6 +142,7 @@ export class ServerRegistry {
     await this.#applying.catch(() => {});
     const all = [...this.#entries.values()];
     this.#entries.clear();
+    if (all.length > 0) this.opts.log.info({ count: all.length }, `stopping ${all.length} servers`);
     await Promise.allSettled(all.map((e) => e.upstream.close()));
   }
 
