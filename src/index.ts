@@ -4,14 +4,16 @@ import { buildApp } from './app';
 import { assertSafeBind } from './config/bind-guard';
 import { ConfigError } from './config/config-error';
 import { loadEnv } from './config/env';
-import { loadStandaloneConfig } from './config/standalone';
+import { loadStandaloneConfig, parseStandaloneConfig } from './config/standalone';
 import { watchStandaloneConfig } from './lifecycle/config-reload';
 import { installSignalHandlers } from './lifecycle/signals';
 
 async function main(): Promise<void> {
   const env = loadEnv();
   const configPath = resolve(env.configFile);
-  const standalone = loadStandaloneConfig(configPath);
+  // In backend mode the servers come from the backend (or its last persisted configuration), never
+  // from the local demo file.
+  const standalone = env.backend.url ? parseStandaloneConfig({ mcp_servers: {} }, 'backend') : loadStandaloneConfig(configPath);
   assertSafeBind(env, standalone);
   const app = await buildApp({ env, standalone });
   installSignalHandlers(app, env.shutdownTimeoutMs);

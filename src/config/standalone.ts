@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import Ajv from 'ajv';
 import { ConfigError } from './config-error';
 import type { McpServerConfig } from './server-config';
@@ -66,7 +67,21 @@ function redactKey(key: string): string {
   return key.startsWith('sha256:') ? key : `${key.slice(0, 4)}…`;
 }
 
-export function loadStandaloneConfig(path: string): StandaloneConfig {
+/**
+ * `${SATELLITE_NODE_MODULES}` in a stdio server's command or args stands for the satellite's own
+ * node_modules (absolute), which the sandbox mounts read-only at the same path: servers installed
+ * as npm dependencies run without network access or a path that depends on the checkout.
+ */
+export function expandPlaceholders(cfg: StandaloneConfig, nodeModulesDir: string): StandaloneConfig {
+  const expand = (s: string) => s.split('${SATELLITE_NODE_MODULES}').join(nodeModulesDir);
+  for (const server of Object.values(cfg.mcp_servers)) {
+    if (server.command) server.command = expand(server.command);
+    if (server.args) server.args = server.args.map(expand);
+  }
+  return cfg;
+}
+
+export function loadStandaloneConfig(path: string, nodeModulesDir = resolve('node_modules')): StandaloneConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -79,5 +94,5 @@ export function loadStandaloneConfig(path: string): StandaloneConfig {
   } catch (err) {
     throw new ConfigError(`Invalid config file ${path}: not valid JSON (${(err as Error).message})`);
   }
-  return parseStandaloneConfig(doc, path);
+  return expandPlaceholders(parseStandaloneConfig(doc, path), nodeModulesDir);
 }

@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { buildDaemon, removeBuild, startDaemon, waitForOutput, type RunningDaemon } from '../helpers/built-daemon';
 
 // The real built artifact, started as a real process, as `npm start` does.
@@ -27,9 +30,24 @@ describe('built daemon', () => {
       const res = await fetch(`${url}/`);
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ service: 'satellite', status: 'healthy', mode: 'standalone' });
+
+      // The demo team's stdio server (server-everything, a dependency) runs in the production sandbox.
+      const team = new Client({ name: 'daemon-test', version: '1.0.0' });
+      await team.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
+      const { tools } = await team.listTools();
+      expect(tools.map((t) => t.name)).toContain('everything__echo');
+      const echoed = await team.callTool({ name: 'everything__echo', arguments: { message: 'hello satellite' } });
+      expect(JSON.stringify(echoed.content)).toContain('hello satellite');
+      await team.close();
+
+      const single = new Client({ name: 'daemon-test-sse', version: '1.0.0' });
+      await single.connect(new SSEClientTransport(new URL(`${url}/servers/everything/sse`)));
+      expect((await single.listTools()).tools.map((t) => t.name)).toContain('echo');
+      await single.close();
+
       d.child.kill('SIGTERM');
       expect(await d.exited).toEqual({ code: 0, signal: null });
-    });
+    }, 60_000);
   });
 
   const badStarts: Array<[string, Record<string, string>, RegExp]> = [
