@@ -59,6 +59,11 @@ export function parseStandaloneConfig(doc: unknown, source: string): StandaloneC
   if (cfg.anonymous && !cfg.teams[cfg.anonymous.team_id]) {
     throw new ConfigError(`Invalid config file ${source} at /anonymous/team_id: unknown team "${cfg.anonymous.team_id}"`);
   }
+  // Sandboxed servers share the host's loopback network, so token-less loopback access would let
+  // one team's server reach another team's endpoint: anonymous access is for single-team setups.
+  if (cfg.anonymous && Object.keys(cfg.teams).length > 1) {
+    throw new ConfigError(`Invalid config file ${source} at /anonymous: token-less access is only allowed when the config has a single team (it has ${Object.keys(cfg.teams).length}); give each team tokens instead`);
+  }
   return cfg;
 }
 

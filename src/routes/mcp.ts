@@ -5,9 +5,9 @@ import type { SessionTarget } from '../mcp/session-contract';
 import { identityOf } from '../transports/deps';
 import { sendJsonRpcError } from '../transports/http-guards';
 import { transportContext } from '../transports/route-context';
+import { teamTarget } from '../transports/team-target';
 import { handleDelete, handleGet, handlePost } from '../transports/streamable-http';
 
-const teamTarget = (req: FastifyRequest): SessionTarget => ({ kind: 'team', teamId: identityOf(req).teamId });
 const serverTarget = (req: FastifyRequest): SessionTarget => ({
   kind: 'server',
   teamId: identityOf(req).teamId,

@@ -4,6 +4,7 @@ import type { SessionTarget } from '../mcp/session-contract';
 import { identityOf } from '../transports/deps';
 import { handleSseMessage, handleSseOpen } from '../transports/legacy-sse';
 import { transportContext } from '../transports/route-context';
+import { teamTarget } from '../transports/team-target';
 
 const slugOf = (req: FastifyRequest): string => (req.params as { slug: string }).slug;
 const slugParams = { type: 'object', required: ['slug'], properties: { slug: { type: 'string' } } } as const;
@@ -21,9 +22,9 @@ export default fp(async (app: FastifyInstance) => {
   const doc = (summary: string, extra: object = {}) => ({ summary, tags: ['mcp-legacy'], security: [{ bearerAuth: [] }], ...extra });
 
   app.get('/sse', { onRequest, schema: doc('Legacy SSE stream (team endpoint); first event names the POST endpoint') },
-    (req, reply) => handleSseOpen(deps, req, reply, { kind: 'team', teamId: identityOf(req).teamId }, '/message'));
+    (req, reply) => handleSseOpen(deps, req, reply, teamTarget(req), '/message'));
   app.post('/message', { onRequest, schema: doc('Legacy SSE: post a JSON-RPC message (answer comes on the stream)', { querystring: messageQuery }) },
-    (req, reply) => handleSseMessage(deps, req, reply, { kind: 'team', teamId: identityOf(req).teamId }));
+    (req, reply) => handleSseMessage(deps, req, reply, teamTarget(req)));
 
   const server = (req: FastifyRequest): SessionTarget => ({ kind: 'server', teamId: identityOf(req).teamId, serverSlug: slugOf(req) });
   app.get('/servers/:slug/sse', { onRequest, schema: doc('Legacy SSE stream for one server', { params: slugParams }) },

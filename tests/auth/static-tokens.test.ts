@@ -99,7 +99,7 @@ describe('static tokens', () => {
 
 describe('anonymous access', () => {
   it('is granted on loopback when the config says so, and never for proxied requests', async () => {
-    const app = await buildApp(testConfig({}, { teams, anonymous: { team_id: 'team-a' } }));
+    const app = await buildApp(testConfig({}, { teams: { 'team-a': teams['team-a']! }, anonymous: { team_id: 'team-a' } }));
     mountProbe(app);
     try {
       const base = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -127,7 +127,7 @@ describe('anonymous access', () => {
   });
 
   it('is not granted when the server is bound beyond loopback', async () => {
-    const app = await buildApp(testConfig({ HOST: '0.0.0.0', SATELLITE_ALLOW_INSECURE_BIND: 'true' }, { teams, anonymous: { team_id: 'team-a' } }));
+    const app = await buildApp(testConfig({ HOST: '0.0.0.0', SATELLITE_ALLOW_INSECURE_BIND: 'true' }, { teams: { 'team-a': teams['team-a']! }, anonymous: { team_id: 'team-a' } }));
     mountProbe(app);
     try {
       const base = await app.listen({ port: 0, host: '127.0.0.1' });

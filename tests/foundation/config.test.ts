@@ -68,6 +68,13 @@ describe('standalone config file', () => {
     expect(message).not.toContain('supersecrettoken');
   });
 
+  it('allows anonymous access only for a single-team config', () => {
+    const srv = (team: string) => ({ installation_id: `i-${team}`, team_id: team, team_slug: team, server_slug: 's', installation_name: team, transport_type: 'stdio', command: 'node' });
+    expect(() => parseStandaloneConfig({ anonymous: { team_id: 'a' }, mcp_servers: { a: srv('a') } }, 'f')).not.toThrow();
+    expect(() => parseStandaloneConfig({ anonymous: { team_id: 'a' }, mcp_servers: { a: srv('a'), b: srv('b') } }, 'f'))
+      .toThrow('Invalid config file f at /anonymous: token-less access is only allowed when the config has a single team (it has 2)');
+  });
+
   it('refuses a non-loopback bind without authentication', () => {
     const cfg = parseStandaloneConfig({ mcp_servers: {} }, 'f');
     expect(() => assertSafeBind(loadEnv({ HOST: '0.0.0.0' }), cfg)).toThrow(/SATELLITE_ALLOW_INSECURE_BIND/);

@@ -21,9 +21,9 @@ describe('team endpoint through the app', () => {
   let base: string;
   const clients: Client[] = [];
 
-  const connect = async (kind: 'http' | 'sse' = 'http'): Promise<Client> => {
+  const connect = async (kind: 'http' | 'sse' = 'http', query = ''): Promise<Client> => {
     const client = new Client({ name: 'test', version: '1.0.0' });
-    const transport = kind === 'http' ? new StreamableHTTPClientTransport(new URL(`${base}/mcp`)) : new SSEClientTransport(new URL(`${base}/sse`));
+    const transport = kind === 'http' ? new StreamableHTTPClientTransport(new URL(`${base}/mcp${query}`)) : new SSEClientTransport(new URL(`${base}/sse${query}`));
     await client.connect(transport);
     clients.push(client);
     return client;
@@ -62,6 +62,20 @@ describe('team endpoint through the app', () => {
     const unknown = await client.callTool({ name: 'web__missing', arguments: {} }).catch((e: Error) => e);
     expect(unknown).toBeInstanceOf(Error);
     expect(String((unknown as Error).message)).toMatch(/Unknown tool/);
+  });
+
+  it('offers the two meta-tools instead of the catalog with ?meta_tools=1, on both transports', async () => {
+    for (const kind of ['http', 'sse'] as const) {
+      const client = await connect(kind, '?meta_tools=1');
+      expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['discover_mcp_tools', 'execute_mcp_tool']);
+      const found = await client.callTool({ name: 'discover_mcp_tools', arguments: { query: 'echo' } });
+      const hits = JSON.parse((found.content as Array<{ text: string }>)[0]!.text) as { tools: Array<{ tool_path: string }> };
+      expect(hits.tools.map((t) => t.tool_path)).toContain('web__echo');
+      const run = await client.callTool({ name: 'execute_mcp_tool', arguments: { tool_path: 'web__echo', arguments: { text: 'meta' } } });
+      expect((run.content as Array<{ text: string }>)[0]!.text).toBe('web-a:meta');
+    }
+    const plain = await connect('http', '?meta_tools=0');
+    expect((await plain.listTools()).tools.map((t) => t.name)).toContain('web__echo');
   });
 
   it('serves the legacy SSE transport the same catalog', async () => {
