@@ -1,3 +1,4 @@
+import type { SandboxLimits } from '../sandbox/types';
 import { ConfigError } from './config-error';
 import { ENV_SPEC, type EnvVarSpec } from './env-spec';
 
@@ -15,14 +16,7 @@ export interface EnvConfig {
   bodyLimit: number;
   sandbox: 'auto' | 'none' | 'bwrap' | 'nsjail';
   allowedCommands: string[];
-  limits: {
-    memoryMb: number;
-    addressSpaceMb: number;
-    cpuSeconds: number;
-    maxProcesses: number;
-    maxOpenFiles: number;
-    maxFileSizeMb: number;
-  };
+  limits: SandboxLimits;
   process: { idleTimeoutSeconds: number; spawnGraceSeconds: number; requestTimeoutMs: number };
   sessions: { idleTimeoutSeconds: number; maxSessions: number; maxSessionsPerTeam: number; keepAliveSeconds: number };
   backend: {
