@@ -325,9 +325,10 @@ export class StdioUpstream implements ManagedUpstream {
     this.#setStatus(kind === 'crash_restart' || kind === 'manual_restart' ? 'restarting' : 'starting');
     if (kind === 'initial' || kind === 'respawn') this.#log.info({ kind }, 'spawning server');
     let life: ProcessLife | undefined;
+    let plan: SandboxSpawnPlan | undefined;
     try {
       const c = this.config;
-      const plan = await this.deps.driver.plan({
+      plan = this.#cleanOnce(await this.deps.driver.plan({
         teamId: c.team_id,
         teamSlug: c.team_slug,
         serverSlug: c.server_slug,
@@ -337,7 +338,7 @@ export class StdioUpstream implements ManagedUpstream {
         env: c.env ?? {},
         ...(c.cwd ? { cwd: c.cwd } : {}),
         limits: this.#o.limits
-      });
+      }));
       this.#checkGeneration(generation);
       life = this.#launch(plan);
       const pid = life.handle.pid;
@@ -364,6 +365,9 @@ export class StdioUpstream implements ManagedUpstream {
         life.stopping = true;
         if (this.#life === life) this.#life = undefined;
         life.handle.kill();
+      } else {
+        // Never launched (stopped while planning, spawn threw): no exit will clean up after it.
+        this.#cleanup(plan);
       }
       if (generation !== this.#generation) throw this.#error(`Server ${this.serverSlug} was stopped while starting`);
       const exit = early ?? (life ? await life.handle.exited : { code: null, signal: null });
@@ -382,6 +386,18 @@ export class StdioUpstream implements ManagedUpstream {
       }
       throw this.#error(message);
     }
+  }
+
+  /** Every plan made is cleaned up exactly once, whichever path ends it. */
+  #cleanOnce(plan: SandboxSpawnPlan): SandboxSpawnPlan {
+    const cleanup = plan.cleanup?.bind(plan);
+    if (!cleanup) return plan;
+    let done: Promise<void> | undefined;
+    return { ...plan, cleanup: () => (done ??= cleanup()) };
+  }
+
+  #cleanup(plan: SandboxSpawnPlan | undefined): void {
+    plan?.cleanup?.().catch((err: unknown) => this.#log.warn({ err }, 'sandbox cleanup failed'));
   }
 
   #checkGeneration(generation: number): void {
@@ -458,7 +474,7 @@ export class StdioUpstream implements ManagedUpstream {
     life.writer.end();
     const reason = life.failure ?? describeExit(info);
     life.rpc.close(this.#error(`Server ${this.serverSlug} ${reason}`));
-    life.plan.cleanup?.().catch((err: unknown) => this.#log.warn({ err }, 'sandbox cleanup failed'));
+    this.#cleanup(life.plan);
     // A start in progress handles its own failure; an intended stop is not a crash.
     if (life.stopping || life.phase !== 'online' || this.#life !== life) return;
     this.#life = undefined;
