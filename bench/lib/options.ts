@@ -30,7 +30,8 @@ export const USAGE = `usage: npm run bench -- [options]
                        .cache/satellite-dist), dist, tsx (src/ through tsx)
   --no-dormancy        skip the dormant-server measurement
   --profile            write a --cpu-prof profile of the satellite (path printed)
-  --out=FILE           JSON results (default bench/results/latest.json)`;
+  --out=FILE           JSON results (default bench/results/latest.json)
+env BENCH_SATELLITE_LOG_LEVEL sets the satellite's LOG_LEVEL (default warn).`;
 
 function num(name: string, v: string | undefined, min: number, max: number): number {
   const n = Number(v);

@@ -134,7 +134,7 @@ export async function startSatellite(agent: Agent, o: SatelliteOptions): Promise
   }, null, 2));
   writeConfig();
   const env = baseEnv({
-    PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'warn',
+    PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: process.env.BENCH_SATELLITE_LOG_LEVEL ?? 'warn',
     SATELLITE_CONFIG: configFile, SATELLITE_DATA_DIR: join(dir, 'data'), AUDIT_LOG_FILE: join(dir, 'audit.log'),
     DEPLOYSTACK_CREDENTIALS_FILE: join(dir, 'backend.key.json'), SANDBOX: o.sandbox,
     MCP_MAX_SESSIONS: '100000', MCP_MAX_SESSIONS_PER_TEAM: '100000',
