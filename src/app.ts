@@ -26,6 +26,7 @@ import transportsPlugin from './plugins/transports';
 import sessionHandlersPlugin from './plugins/session-handlers';
 import mcpRoutes from './routes/mcp';
 import sseRoutes from './routes/sse';
+import { frameworkErrors } from './transports/framework-errors';
 
 export interface BuildOptions {
   /** Where logs go (tests capture them); stdout otherwise. */
@@ -40,7 +41,8 @@ export async function buildApp(config: SatelliteConfig, options: BuildOptions = 
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     return503OnClosing: true,
-    forceCloseConnections: 'idle'
+    forceCloseConnections: 'idle',
+    frameworkErrors
   });
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);

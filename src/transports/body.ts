@@ -40,14 +40,40 @@ export function rawBodyParser(app: FastifyInstance): void {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 }
 
+// Deeper values overflow the stack of every recursive walker down the line (JSON.stringify towards
+// the server, the audit hash); no MCP message needs this many levels.
+export const MAX_JSON_DEPTH = 256;
+
+/** Whether `value` nests arrays/objects deeper than `max` levels; iterative, so it cannot overflow itself. */
+function deeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+// fatal: invalid UTF-8 is a parse error, never silently replaced by U+FFFD and passed on.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 export function parseBody(body: unknown): ParsedBody {
   if (!Buffer.isBuffer(body) || body.length === 0) return { ok: false, code: ErrorCode.ParseError, message: 'Parse error: empty body' };
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    return { ok: false, code: ErrorCode.ParseError, message: 'Parse error: invalid UTF-8' };
+  }
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     return { ok: false, code: ErrorCode.ParseError, message: 'Parse error: invalid JSON' };
   }
+  if (deeperThan(value, MAX_JSON_DEPTH)) return { ok: false, code: ErrorCode.InvalidRequest, message: `Invalid Request: nested deeper than ${MAX_JSON_DEPTH} levels` };
   if (Array.isArray(value)) {
     if (value.length === 0) return { ok: false, code: ErrorCode.InvalidRequest, message: 'Invalid Request: empty batch' };
     return summarize(true, value.map((m) => ({ msg: m as JsonRpcMessage, kind: classifyMessage(m) })));
