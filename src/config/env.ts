@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { SandboxLimits } from '../sandbox/types';
 import { ConfigError } from './config-error';
 import { ENV_SPEC, type EnvVarSpec } from './env-spec';
@@ -42,6 +44,8 @@ export interface EnvConfig {
     negativeCacheTtlSeconds: number;
   };
   teamLimits: { maxConcurrent: number; rps: number; burst: number };
+  /** Per-team budgets towards the team's servers (src/budgets/); teams may override them in the config file. */
+  budgets: { maxConcurrentCalls: number; maxQueuedCalls: number; queueWaitMs: number; memoryMb: number; memoryCheckSeconds: number };
   auditLogFile: string;
   audit: { maxSizeMb: number; maxFiles: number };
   metricsAllowedIps: string[];
@@ -93,8 +97,10 @@ export function loadEnv(env: RawEnv = process.env): EnvConfig {
   const nodeEnv = v.NODE_ENV as EnvConfig['nodeEnv'];
   const backendUrl = v.DEPLOYSTACK_BACKEND_URL as string | undefined;
   if (backendUrl) {
-    for (const name of ['DEPLOYSTACK_SATELLITE_NAME', 'DEPLOYSTACK_REGISTRATION_TOKEN']) {
-      if (v[name] === undefined) throw new ConfigError(`Missing environment variable ${name}: required when DEPLOYSTACK_BACKEND_URL is set`);
+    if (v.DEPLOYSTACK_SATELLITE_NAME === undefined) throw new ConfigError('Missing environment variable DEPLOYSTACK_SATELLITE_NAME: required when DEPLOYSTACK_BACKEND_URL is set');
+    // A persisted API key makes the (single-use) registration token unnecessary.
+    if (v.DEPLOYSTACK_REGISTRATION_TOKEN === undefined && !existsSync(v.DEPLOYSTACK_CREDENTIALS_FILE as string)) {
+      throw new ConfigError(`Missing environment variable DEPLOYSTACK_REGISTRATION_TOKEN: required when DEPLOYSTACK_BACKEND_URL is set and no credentials file exists (${String(v.DEPLOYSTACK_CREDENTIALS_FILE)})`);
     }
   }
   return {
@@ -160,7 +166,14 @@ export function loadEnv(env: RawEnv = process.env): EnvConfig {
       rps: v.TEAM_RATE_LIMIT_RPS as number,
       burst: v.TEAM_RATE_LIMIT_BURST as number
     },
-    auditLogFile: v.AUDIT_LOG_FILE as string,
+    budgets: {
+      maxConcurrentCalls: v.TEAM_MAX_CONCURRENT_SERVER_CALLS as number,
+      maxQueuedCalls: v.TEAM_MAX_QUEUED_SERVER_CALLS as number,
+      queueWaitMs: v.TEAM_SERVER_CALL_QUEUE_WAIT_MS as number,
+      memoryMb: v.TEAM_MEMORY_BUDGET_MB as number,
+      memoryCheckSeconds: v.TEAM_MEMORY_CHECK_SECONDS as number
+    },
+    auditLogFile: (v.AUDIT_LOG_FILE as string | undefined) ?? join(v.SATELLITE_DATA_DIR as string, 'audit.log'),
     audit: { maxSizeMb: v.AUDIT_LOG_MAX_SIZE_MB as number, maxFiles: v.AUDIT_LOG_MAX_FILES as number },
     metricsAllowedIps: v.METRICS_ALLOWED_IPS as string[],
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS as number

@@ -7,8 +7,13 @@ import type { SatelliteConfig } from '../../src/config/satellite-config';
 /** A validated SatelliteConfig for in-process tests: env overrides plus a standalone document. */
 export function testConfig(env: RawEnv = {}, standalone: Partial<StandaloneConfig> = {}): SatelliteConfig {
   return {
-    // The audit trail goes to the temp dir, never into the repository's data/.
-    env: loadEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', SANDBOX: 'none', AUDIT_LOG_FILE: join(tmpdir(), `satellite-test-audit-${process.pid}.log`), ...env }),
+    // State and the audit trail go to the temp dir, never into the repository's data/.
+    env: loadEnv({
+      NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', SANDBOX: 'none',
+      SATELLITE_DATA_DIR: join(tmpdir(), `satellite-test-data-${process.pid}`),
+      AUDIT_LOG_FILE: join(tmpdir(), `satellite-test-audit-${process.pid}.log`),
+      ...env
+    }),
     standalone: parseStandaloneConfig({ mcp_servers: {}, ...standalone }, 'test-config')
   };
 }
