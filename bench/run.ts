@@ -26,7 +26,7 @@ async function measureServer<S extends ServerUnderTest>(agent: Agent, kind: stri
     return [{ row: kind, kind, cells: {}, notes: [], error: message(err) }];
   }
   log(`${sut.name} (pid ${sut.proc.pid})`);
-  const load: LoadOptions = { durationMs: o.durationMs, warmupMs: o.warmupMs, maxCalls: o.maxCalls };
+  const load: LoadOptions = { durationMs: o.durationMs, warmupMs: o.warmupMs, maxCalls: o.maxCalls, repeat: o.repeat };
   const rows: Row[] = [];
   try {
     for (const ep of sut.endpoints) {
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
 
   if (o.only.has('direct')) {
     log('(a) echo server over stdio');
-    res.direct = await measureDirect({ durationMs: o.durationMs, warmupMs: o.warmupMs, maxCalls: o.maxCalls }, 5, log);
+    res.direct = await measureDirect({ durationMs: o.durationMs, warmupMs: o.warmupMs, maxCalls: o.maxCalls, repeat: o.repeat }, 5, log);
     res.rows.push({ row: '(a) echo server, direct stdio', kind: 'direct', cells: res.direct.cells, notes: ['C in flight on the one stdio pipe'] });
   }
 

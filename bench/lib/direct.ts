@@ -1,6 +1,6 @@
 // Row (a): the echo server over its own stdio, no gateway: C requests in flight on the one pipe.
 import { runLoad } from './load';
-import { CELLS, timing, type Cell, type LoadOptions, type Timing } from './measure';
+import { CELLS, medianRun, timing, type Cell, type LoadOptions, type Timing } from './measure';
 import { rssKiB } from './proc';
 import { StdioClient } from './stdio-client';
 import { ECHO_SERVER } from './targets';
@@ -28,7 +28,9 @@ export async function measureDirect(o: LoadOptions, startRuns: number, log: (s: 
     await runLoad({ clients: [client], inflightPerClient: 16, toolName: 'echo', durationMs: o.warmupMs, maxCalls: o.maxCalls });
     for (const cell of CELLS) {
       const inflight = cell.sessions * cell.inflightPerSession;
-      const r = await runLoad({ clients: [client], inflightPerClient: inflight, toolName: 'echo', durationMs: o.durationMs, maxCalls: o.maxCalls });
+      const runs: Cell[] = [];
+      for (let i = 0; i < o.repeat; i++) runs.push(await runLoad({ clients: [client], inflightPerClient: inflight, toolName: 'echo', durationMs: o.durationMs, maxCalls: o.maxCalls }));
+      const r = medianRun(runs);
       cells[cell.label] = { ...r, sessions: cell.sessions };
       log(`  direct stdio ${cell.label}: ${r.rps} req/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms, ${r.errors} errors (${r.wrong} wrong)`);
     }

@@ -24,6 +24,20 @@ export const CELLS: readonly CellSpec[] = [
 export interface Cell extends CellResult {
   /** CPU time of the measured process per 1,000 calls (utime+stime from /proc). */
   cpuMsPer1000Calls?: number;
+  /** req/s of every run, and the calls of all runs, when a cell is repeated. */
+  rpsRuns?: number[];
+  callsAllRuns?: number;
+}
+
+/** The median run by req/s, carrying the errors and wrong answers of every run (none is hidden). */
+export function medianRun(runs: Cell[]): Cell {
+  const sorted = [...runs].sort((a, b) => a.rps - b.rps);
+  const mid = sorted[Math.floor((sorted.length - 1) / 2)] as Cell;
+  const sum = (k: 'errors' | 'wrong' | 'calls'): number => runs.reduce((n, r) => n + r[k], 0);
+  return {
+    ...mid, errors: sum('errors'), wrong: sum('wrong'), firstError: runs.find((r) => r.firstError)?.firstError,
+    ...(runs.length > 1 ? { rpsRuns: runs.map((r) => r.rps), callsAllRuns: sum('calls') } : {})
+  };
 }
 
 export interface Timing {
@@ -39,6 +53,8 @@ export interface LoadOptions {
   durationMs: number;
   warmupMs: number;
   maxCalls: number;
+  /** Runs per cell; the median run by req/s is reported, errors and wrong answers of all runs summed. */
+  repeat: number;
 }
 
 export function connect(agent: Agent, ep: Endpoint): Promise<McpClient> {
@@ -80,13 +96,18 @@ export async function measureCells(agent: Agent, ep: Endpoint, toolName: string,
   await runLoad({ clients: warm, inflightPerClient: 1, toolName, durationMs: o.warmupMs, maxCalls: o.maxCalls });
   await closeAll(warm);
   for (const cell of CELLS) {
-    const clients = await connectMany(agent, ep, cell.sessions);
-    const cpu0 = pid ? cpuMs(pid) : NaN;
-    const r = await runLoad({ clients, inflightPerClient: cell.inflightPerSession, toolName, durationMs: o.durationMs, maxCalls: o.maxCalls });
-    const cpu1 = pid ? cpuMs(pid) : NaN;
-    await closeAll(clients);
-    const ok = r.calls - r.errors;
-    out[cell.label] = { ...r, cpuMsPer1000Calls: pid && ok > 0 ? Math.round(((cpu1 - cpu0) / ok) * 1000 * 10) / 10 : undefined };
+    const runs: Cell[] = [];
+    for (let i = 0; i < o.repeat; i++) {
+      const clients = await connectMany(agent, ep, cell.sessions);
+      const cpu0 = pid ? cpuMs(pid) : NaN;
+      const run = await runLoad({ clients, inflightPerClient: cell.inflightPerSession, toolName, durationMs: o.durationMs, maxCalls: o.maxCalls });
+      const cpu1 = pid ? cpuMs(pid) : NaN;
+      await closeAll(clients);
+      const ok = run.calls - run.errors;
+      runs.push({ ...run, cpuMsPer1000Calls: pid && ok > 0 ? Math.round(((cpu1 - cpu0) / ok) * 1000 * 10) / 10 : undefined });
+    }
+    const r = medianRun(runs);
+    out[cell.label] = r;
     log(`  ${ep.row} ${cell.label}: ${r.rps} req/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms, ${r.errors} errors (${r.wrong} wrong)${r.firstError ? ` first: ${r.firstError}` : ''}`);
   }
   return out;

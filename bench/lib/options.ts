@@ -3,6 +3,7 @@ export interface BenchOptions {
   durationMs: number;
   warmupMs: number;
   maxCalls: number;
+  repeat: number;
   idleSessions: number;
   coldRuns: number;
   spawnServers: number;
@@ -23,6 +24,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --duration=S         seconds per load cell (default 5; env BENCH_DURATION_S)
   --warmup=S           warm-up seconds per endpoint (default 1)
   --max-calls=N        call budget per cell (default 2000000)
+  --repeat=N           runs per cell, the median by req/s is reported (default 1)
   --sessions=N         idle sessions for the memory figure (default 1000; env BENCH_IDLE_SESSIONS)
   --only=a,b           subset of: ${TARGET_NAMES.join(', ')}
   --bwrap              also measure the satellite with SANDBOX=bwrap
@@ -45,6 +47,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     durationMs: (env.BENCH_DURATION_S ? num('BENCH_DURATION_S', env.BENCH_DURATION_S, 0.1, 600) : quick ? 1.5 : 5) * 1000,
     warmupMs: quick ? 300 : 1000,
     maxCalls: 2_000_000,
+    repeat: 1,
     idleSessions: env.BENCH_IDLE_SESSIONS ? num('BENCH_IDLE_SESSIONS', env.BENCH_IDLE_SESSIONS, 1, 100_000) : quick ? 200 : 1000,
     coldRuns: quick ? 10 : 30,
     spawnServers: quick ? 2 : 5,
@@ -65,6 +68,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       case '--duration': o.durationMs = num('--duration', value, 0.1, 600) * 1000; break;
       case '--warmup': o.warmupMs = num('--warmup', value, 0, 60) * 1000; break;
       case '--max-calls': o.maxCalls = num('--max-calls', value, 1, 50_000_000); break;
+      case '--repeat': o.repeat = Math.floor(num('--repeat', value, 1, 20)); break;
       case '--sessions': o.idleSessions = num('--sessions', value, 1, 100_000); break;
       case '--only': {
         const names = (value ?? '').split(',').filter(Boolean);

@@ -183,6 +183,18 @@ describe('SSE parser', () => {
   });
 });
 
+describe('repeated cells', () => {
+  it('report the median run by req/s and never hide an error or wrong answer of any run', async () => {
+    const { medianRun } = await import('../../bench/lib/measure');
+    const run = (rps: number, errors: number, wrong: number) => ({
+      sessions: 1, inflight: 1, calls: 100, errors, wrong, durationMs: 1000, rps, p50Ms: rps / 1000, p99Ms: 1, maxMs: 1,
+      firstError: errors ? `e${rps}` : undefined
+    });
+    const m = medianRun([run(300, 0, 0), run(100, 2, 1), run(200, 0, 0)]);
+    expect(m).toMatchObject({ rps: 200, p50Ms: 0.2, errors: 2, wrong: 1, firstError: 'e100', rpsRuns: [300, 100, 200], callsAllRuns: 300 });
+  });
+});
+
 describe('bench options', () => {
   it('rejects bad values with a message naming the option', async () => {
     const { parseOptions } = await import('../../bench/lib/options');
