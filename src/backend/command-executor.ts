@@ -45,6 +45,16 @@ export class CommandExecutor {
           await t.setToolDisabled({ installation_id, tool_name, disabled: p.is_disabled });
           return { installation_id, tool_name, is_disabled: p.is_disabled };
         }
+        if (p.event === 'mcp_recovery') {
+          const ref = installationRef(p);
+          return { event: 'mcp_recovery', ...ref, ...(await t.recover(ref)) };
+        }
+        if (p.event === 'mcp_redeploy') {
+          const ref = installationRef(p);
+          // A redeploy may come with a new configuration: fetch it before restarting.
+          await this.configSync.sync('configure command mcp_redeploy');
+          return { event: 'mcp_redeploy', ...ref, commit_sha: str(p.commit_sha) ?? null, branch: str(p.branch) ?? null, ...(await t.redeploy(ref)) };
+        }
         const started = Date.now();
         const o = await this.configSync.sync(`configure command ${str(p.event) ?? ''}`.trim());
         return { configuration_applied: true, changed: o.changed, total_servers: o.total_servers, enabled_servers: o.enabled_servers, rejected_servers: o.rejected, startup_time_ms: Date.now() - started };

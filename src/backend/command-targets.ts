@@ -18,6 +18,10 @@ export interface CommandTargets {
   invalidateUserTokens(userId: string): number | Promise<number>;
   setToolDisabled(ref: { installation_id: string; tool_name: string; disabled: boolean }): void | Promise<void>;
   healthCheck(opts: { installation_id?: string; check_type: string }): Promise<Record<string, unknown>>;
+  /** mcp_recovery: reconnect an HTTP/SSE server and discover its tools again. */
+  recover(ref: InstallationRef): Promise<Record<string, unknown>>;
+  /** mcp_redeploy: restart the installation on its (freshly fetched) configuration. */
+  redeploy(ref: InstallationRef): Promise<Record<string, unknown>>;
 }
 
 const unavailable = (what: string) => () => Promise.reject(new Error(`${what} is not available on this satellite`));
@@ -28,5 +32,7 @@ export const UNWIRED_TARGETS: CommandTargets = {
   stop: unavailable('stopping a server'),
   invalidateUserTokens: unavailable('token cache invalidation'),
   setToolDisabled: unavailable('tool status updates'),
-  healthCheck: unavailable('health checks')
+  healthCheck: unavailable('health checks'),
+  recover: unavailable('server recovery'),
+  redeploy: unavailable('server redeployment')
 };

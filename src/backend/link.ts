@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import { ConfigError } from '../config/config-error';
 import type { ConfigStore } from '../config/config-store';
 import type { EnvConfig } from '../config/env';
 import type { EventBus } from '../events/bus';
@@ -79,7 +80,7 @@ export class BackendLink {
   constructor(opts: BackendLinkOptions) {
     const { env, log } = opts;
     const b = env.backend;
-    if (!b.url || !b.satelliteName || !b.registrationToken) throw new Error('backend link needs DEPLOYSTACK_BACKEND_URL, _SATELLITE_NAME and _REGISTRATION_TOKEN');
+    if (!b.url || !b.satelliteName) throw new Error('backend link needs DEPLOYSTACK_BACKEND_URL and DEPLOYSTACK_SATELLITE_NAME');
     this.#o = opts;
     this.#iv = { ...DEFAULT_INTERVALS, ...opts.intervals };
     this.#targets = opts.targets ?? UNWIRED_TARGETS;
@@ -88,6 +89,9 @@ export class BackendLink {
     this.#explicitProcesses = opts.processes !== undefined;
     this.client = new BackendClient(b.url, `satellite/${VERSION}`, () => this.#registrar.credentials, opts.fetchImpl);
     this.#registrar = new Registrar(this.client, new CredentialStore(b.credentialsFile), b.satelliteName, b.registrationToken, log);
+    if (!b.registrationToken && !this.#registrar.credentials) {
+      throw new ConfigError(`Missing environment variable DEPLOYSTACK_REGISTRATION_TOKEN: the credentials file ${b.credentialsFile} holds no usable API key`);
+    }
     this.configSync = new ConfigSync(this.client, opts.store, opts.events, log, join(env.dataDir, 'backend', 'config.json'));
     const ledger = new CommandLedger(join(env.dataDir, 'backend', 'commands.json'));
     this.#poller = new CommandPoller(this.client, new CommandExecutor(this.configSync, () => this.#targets), ledger, log, {

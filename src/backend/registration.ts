@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { BackendClient } from './client';
+import { RegistrationRejectedError, type BackendClient } from './client';
 import type { CredentialStore, SatelliteCredentials } from './credentials';
 import { BackendUnreachableError } from './http';
 
@@ -15,7 +15,8 @@ export class Registrar {
     private readonly client: BackendClient,
     private readonly store: CredentialStore,
     private readonly name: string,
-    private readonly registrationToken: string,
+    /** Absent when the satellite starts from persisted credentials only. */
+    private readonly registrationToken: string | undefined,
     private readonly log: FastifyBaseLogger
   ) {
     this.#current = store.load();
@@ -56,6 +57,9 @@ export class Registrar {
   }
 
   async #register(): Promise<SatelliteCredentials> {
+    if (!this.registrationToken) {
+      throw new RegistrationRejectedError('registration_token_missing', 'the persisted API key is no longer accepted and DEPLOYSTACK_REGISTRATION_TOKEN is not set: set a new registration token');
+    }
     this.log.info({ name: this.name }, 'registering with the backend');
     const answer = await this.client.register(this.name, this.registrationToken);
     const creds: SatelliteCredentials = {

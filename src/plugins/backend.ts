@@ -41,7 +41,11 @@ function wireServers(app: FastifyInstance, link: BackendLink): void {
   const registry = app.getDecorator<Partial<RegistryLike>>('servers');
   if (typeof registry.byInstallation !== 'function' || typeof registry.list !== 'function') return;
   link.setProcessSource(processesFromRegistry(registry as RegistryLike), true);
-  link.patchTargets(targetsFromRegistry(registry as RegistryLike), true);
+  link.patchTargets(targetsFromRegistry(registry as RegistryLike, {
+    reportStatus: (s, status, message) => app.events.emit('mcp.server.status_changed', {
+      installation_id: s.installationId, team_id: s.teamId, ...(s.userId ? { user_id: s.userId } : {}), status, ...(message ? { status_message: message } : {})
+    })
+  }), true);
 }
 
 interface GatewayHooks {

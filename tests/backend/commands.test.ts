@@ -20,6 +20,14 @@ function recordingTargets() {
     healthCheck: async (opts) => {
       calls.push({ op: 'health', arg: opts });
       return { healthy: 2, unhealthy: 0 };
+    },
+    recover: async (ref) => {
+      calls.push({ op: 'recover', arg: ref });
+      return { recovered: 1 };
+    },
+    redeploy: async (ref) => {
+      calls.push({ op: 'redeploy', arg: ref });
+      return { redeployed: 1 };
     }
   };
   return { calls, targets };
@@ -161,7 +169,9 @@ describe('commands, config sync and heartbeat', () => {
       fake.queueCommand({ command_type: 'configure', payload: { action: 'update_tool_status', installation_id: 'inst-a', tool_name: 'echo', is_disabled: true } }),
       fake.queueCommand({ command_type: 'configure', payload: { action: 'update_tool_status', installation_id: 'inst-a' } }),
       fake.queueCommand({ command_type: 'self_destruct', payload: {} }),
-      fake.queueCommand({ command_type: 'restart', payload: {} })
+      fake.queueCommand({ command_type: 'restart', payload: {} }),
+      fake.queueCommand({ command_type: 'configure', payload: { event: 'mcp_recovery', installation_id: 'inst-r', team_id: 'team-a' } }),
+      fake.queueCommand({ command_type: 'configure', payload: { event: 'mcp_redeploy', installation_id: 'inst-d', commit_sha: 'abc123', branch: 'main' } })
     ];
     await app.backend!.pollCommands();
     const byId = (id: string) => fake.results.find((r) => r.command_id === id);
@@ -173,8 +183,15 @@ describe('commands, config sync and heartbeat', () => {
     expect(byId(cmds[5]!.id)).toMatchObject({ status: 'failed', error_message: expect.stringContaining('is_disabled') });
     expect(byId(cmds[6]!.id)).toMatchObject({ status: 'failed', error_message: 'unknown command type "self_destruct"' });
     expect(byId(cmds[7]!.id)).toMatchObject({ status: 'failed', error_message: expect.stringContaining('installation_id') });
+    expect(byId(cmds[8]!.id)).toMatchObject({ status: 'completed', result: { event: 'mcp_recovery', installation_id: 'inst-r', recovered: 1 } });
+    expect(byId(cmds[9]!.id)).toMatchObject({ status: 'completed', result: { event: 'mcp_redeploy', installation_id: 'inst-d', commit_sha: 'abc123', branch: 'main', redeployed: 1 } });
     expect(fake.results.every((r) => !('error' in r))).toBe(true);
     expect(rec.calls.map((c) => c.op)).toEqual(expect.arrayContaining(['stop', 'start', 'health', 'invalidate', 'tool']));
+    // Recovery and redeploy are their own operations, not a plain configuration refresh.
+    expect(rec.calls.filter((c) => c.op === 'recover' || c.op === 'redeploy')).toEqual([
+      { op: 'recover', arg: expect.objectContaining({ installation_id: 'inst-r', team_id: 'team-a' }) },
+      { op: 'redeploy', arg: expect.objectContaining({ installation_id: 'inst-d' }) }
+    ]);
     expect(fake.pendingCommands).toHaveLength(0);
   });
 
