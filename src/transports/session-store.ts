@@ -38,6 +38,18 @@ export interface SessionStoreOptions {
   clientRequestTimeoutMs: number;
 }
 
+/**
+ * Saves sessions across restarts (src/transports/persistence/): told about sessions that finished
+ * their handshake and about sessions that ended for good; asked for a saved session the store
+ * does not hold. Shutdown detaches it first, so sessions closed by a shutdown stay saved.
+ */
+export interface SessionPersistenceHook {
+  saved(session: McpSession): void;
+  removed(session: McpSession, reason: string): void;
+  /** The saved session re-created for this caller (through `adopt`), or undefined; may throw SessionLimitError. */
+  restore(id: string, identity: ClientIdentity, target: SessionTarget, transport: TransportKind, origin?: ClientOrigin): Promise<McpSession | undefined>;
+}
+
 /** Why a session cannot be created: the caller answers 503 with Retry-After. */
 export class SessionLimitError extends Error {
   constructor(message: string, readonly retryAfterSeconds: number) {
@@ -61,6 +73,8 @@ function info(s: McpSession): SessionInfo {
 export class SessionStore extends EventEmitter<SessionStoreEvents> {
   readonly #sessions = new Map<string, McpSession>();
   readonly #perTeam = new Map<string, number>();
+  readonly #restoring = new Map<string, Promise<McpSession | undefined>>();
+  persistence: SessionPersistenceHook | undefined;
 
   constructor(private readonly opts: SessionStoreOptions) {
     super();
@@ -76,11 +90,17 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
 
   /** A new session with a fresh id (32 random bytes, base64url); throws SessionLimitError past the caps. */
   create(identity: ClientIdentity, target: SessionTarget, transport: TransportKind, origin?: ClientOrigin): McpSession {
+    return this.adopt(randomBytes(32).toString('base64url'), identity, target, transport, origin);
+  }
+
+  /** A session under a given id (a restored one); the same caps as `create`. */
+  adopt(id: string, identity: ClientIdentity, target: SessionTarget, transport: TransportKind, origin?: ClientOrigin): McpSession {
+    if (this.#sessions.has(id)) throw new Error('session id already in use');
     const retryAfter = Math.min(60, Math.max(1, Math.ceil(this.opts.idleTimeoutMs / 1000)));
     if (this.#sessions.size >= this.opts.maxSessions) throw new SessionLimitError('Too many sessions on this satellite', retryAfter);
     if (this.countForTeam(identity.teamId) >= this.opts.maxSessionsPerTeam) throw new SessionLimitError('Too many sessions for this team', retryAfter);
     const session = new McpSession({
-      id: randomBytes(32).toString('base64url'),
+      id,
       identity,
       target,
       transport,
@@ -95,6 +115,7 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
 
   /** Announces a session that completed its handshake (or opened its legacy stream). */
   announce(session: McpSession): void {
+    this.persistence?.saved(session);
     this.emit('connect', info(session));
   }
 
@@ -110,6 +131,21 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
     return s;
   }
 
+  /**
+   * Like `get`, but a session saved by a previous run is restored first (once, however many
+   * requests name it at the same time). Throws SessionLimitError when it cannot be restored yet.
+   */
+  async find(id: string, identity: ClientIdentity, target: SessionTarget, transport: TransportKind, origin?: ClientOrigin): Promise<McpSession | undefined> {
+    const restoring = this.#restoring.get(id);
+    if (restoring !== undefined) await restoring.catch(() => undefined);
+    else if (!this.#sessions.has(id) && this.persistence !== undefined) {
+      const p = this.persistence.restore(id, identity, target, transport, origin).finally(() => this.#restoring.delete(id));
+      this.#restoring.set(id, p);
+      await p;
+    }
+    return this.get(id, identity, target, transport);
+  }
+
   /** Ends and forgets a session; `announced` sessions get a disconnect event. */
   delete(session: McpSession, reason: string): void {
     if (this.#sessions.get(session.id) !== session) return;
@@ -118,6 +154,7 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
     if (n > 0) this.#perTeam.set(session.identity.teamId, n);
     else this.#perTeam.delete(session.identity.teamId);
     const wasInitialized = session.initializeDone;
+    this.persistence?.removed(session, reason);
     session.close(reason);
     if (wasInitialized || session.transport === 'sse') {
       this.emit('disconnect', { ...info(session), reason, durationMs: Date.now() - session.createdAt, requestCount: session.requestCount, toolCallCount: session.toolCallCount });

@@ -10,6 +10,7 @@ import { EventLog } from './event-log';
 import { acceptsBoth, acceptsEventStream, isJsonContentType, sendJsonRpcError } from './http-guards';
 import { PostExchange } from './post-exchange';
 import type { McpSession } from './session';
+import { SessionLimitError } from './session-store';
 import { writeSseHead } from './sse-head';
 import { sseFrame } from './sse-stream';
 
@@ -26,14 +27,22 @@ function badProtocolVersion(req: FastifyRequest, reply: FastifyReply): boolean {
   return true;
 }
 
-/** The session named by Mcp-Session-Id for this caller and target; answers 400/404 itself. */
-function findSession(deps: TransportDeps, req: FastifyRequest, reply: FastifyReply, target: SessionTarget): McpSession | undefined {
+/** The session named by Mcp-Session-Id for this caller and target (restored if saved by a previous run); answers 400/404/503 itself. */
+async function findSession(deps: TransportDeps, req: FastifyRequest, reply: FastifyReply, target: SessionTarget): Promise<McpSession | undefined> {
   const id = header(req, 'mcp-session-id');
   if (id === undefined) {
     sendJsonRpcError(reply, 400, ErrorCode.ConnectionClosed, 'Bad Request: Mcp-Session-Id header is required');
     return undefined;
   }
-  const session = deps.sessions.get(id, identityOf(req), target, 'streamable-http');
+  let session: McpSession | undefined;
+  try {
+    session = await deps.sessions.find(id, identityOf(req), target, 'streamable-http', { userAgent: req.headers['user-agent'], ipAddress: req.ip });
+  } catch (e) {
+    if (!(e instanceof SessionLimitError)) throw e;
+    reply.header('retry-after', String(e.retryAfterSeconds));
+    sendJsonRpcError(reply, 503, ErrorCode.ConnectionClosed, e.message);
+    return undefined;
+  }
   if (session === undefined) sendNotFound(reply);
   return session;
 }
@@ -67,7 +76,7 @@ export async function handlePost(deps: TransportDeps, req: FastifyRequest, reply
     if (batch) return sendJsonRpcError(reply, 400, ErrorCode.InvalidRequest, 'Invalid Request: initialize must not be part of a batch');
     return initializeSession(deps, req, reply, target, init);
   }
-  const session = findSession(deps, req, reply, target);
+  const session = await findSession(deps, req, reply, target);
   if (session === undefined) return reply;
   if (badProtocolVersion(req, reply)) return reply;
   if (batch && !allowsBatches(session.protocolVersion)) {
@@ -92,7 +101,7 @@ export async function handlePost(deps: TransportDeps, req: FastifyRequest, reply
 
 export async function handleGet(deps: TransportDeps, req: FastifyRequest, reply: FastifyReply, target: SessionTarget): Promise<FastifyReply> {
   if (!acceptsEventStream(req)) return sendJsonRpcError(reply, 406, ErrorCode.ConnectionClosed, 'Not Acceptable: Accept must list text/event-stream');
-  const session = findSession(deps, req, reply, target);
+  const session = await findSession(deps, req, reply, target);
   if (session === undefined || badProtocolVersion(req, reply)) return reply;
   const lastEventId = header(req, 'last-event-id');
   session.touch();
@@ -119,7 +128,7 @@ export async function handleGet(deps: TransportDeps, req: FastifyRequest, reply:
 }
 
 export async function handleDelete(deps: TransportDeps, req: FastifyRequest, reply: FastifyReply, target: SessionTarget): Promise<FastifyReply> {
-  const session = findSession(deps, req, reply, target);
+  const session = await findSession(deps, req, reply, target);
   if (session === undefined) return reply;
   deps.sessions.delete(session, 'client terminated the session');
   return reply.code(200).send();
