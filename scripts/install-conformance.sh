@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# The official conformance suite needs Node 22: install node@22 and the pinned suite into
-# .cache/conformance (npm registry packages only), once.
+# The official conformance suite needs Node 22: install node@22 and the pinned suites (npm registry
+# packages only), once: 0.1.x (2025 revisions) in .cache/conformance, 0.2.x (adds 2026-07-28) in
+# .cache/conformance-next.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DIR=.cache/conformance
-CONFORMANCE_VERSION=0.1.16
-if [ -x "$DIR/node_modules/.bin/conformance" ] && [ -x "$DIR/node_modules/node/bin/node" ]; then exit 0; fi
-mkdir -p "$DIR"
-[ -f "$DIR/package.json" ] || echo '{"name":"conformance-runner","private":true,"allowScripts":{"node":true}}' > "$DIR/package.json"
-npm install --prefix "$DIR" --no-audit --no-fund --no-save "node@22" "@modelcontextprotocol/conformance@$CONFORMANCE_VERSION" >/dev/null
-"$DIR/node_modules/node/bin/node" --version
+
+install_suite() {
+  local dir=$1 version=$2
+  if [ -x "$dir/node_modules/.bin/conformance" ] && [ -x "$dir/node_modules/node/bin/node" ]; then return 0; fi
+  mkdir -p "$dir"
+  [ -f "$dir/package.json" ] || echo '{"name":"conformance-runner","private":true,"allowScripts":{"node":true}}' > "$dir/package.json"
+  npm install --prefix "$dir" --no-audit --no-fund --no-save "node@22" "@modelcontextprotocol/conformance@$version" >/dev/null
+  "$dir/node_modules/node/bin/node" --version
+}
+
+install_suite .cache/conformance 0.1.16
+install_suite .cache/conformance-next 0.2.0-alpha.12

@@ -8,14 +8,15 @@ import { testConfig } from '../helpers/config';
 export const FIXTURE = fileURLToPath(new URL('../fixtures/conformance-fixture.mjs', import.meta.url));
 export const SLUG = 'conformance';
 
-export async function startConformanceApp(env: Record<string, string> = {}): Promise<{ app: FastifyInstance; base: string }> {
+/** `fixtureArgs: ['--2026']` adds the tools the 2026-07-28 scenarios of the 0.2.x suite call. */
+export async function startConformanceApp(env: Record<string, string> = {}, fixtureArgs: string[] = []): Promise<{ app: FastifyInstance; base: string }> {
   const app = await buildApp(testConfig(env, {
     teams: { 'team-c': { slug: 'conf' } },
     anonymous: { team_id: 'team-c', user_id: 'tester' },
     mcp_servers: {
       conformance: {
         installation_id: 'inst-conf', team_id: 'team-c', team_slug: 'conf', server_slug: SLUG,
-        installation_name: 'conformance', transport_type: 'stdio', command: 'node', args: [FIXTURE], enabled: true
+        installation_name: 'conformance', transport_type: 'stdio', command: 'node', args: [FIXTURE, ...fixtureArgs], enabled: true
       }
     }
   }));

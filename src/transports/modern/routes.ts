@@ -1,0 +1,72 @@
+// Wiring of the 2026-07-28 era into the Streamable HTTP route group: which requests are modern,
+// header-based authorization before the body is read, 405 for modern GET/DELETE, shutdown.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AuthError } from '../../auth/errors';
+import { MrtrStore } from '../../gateway/mrtr-store';
+import { ErrorCode } from '../../mcp/jsonrpc';
+import type { SessionTarget } from '../../mcp/session-contract';
+import { parseBody } from '../body';
+import type { TransportDeps } from '../deps';
+import { acceptsBoth, isJsonContentType, sendJsonRpcError } from '../http-guards';
+import type { ModernDeps } from './deps';
+import { decodeHeaderValue } from './headers';
+import { ListenStreams } from './listen';
+import { handleModernPost } from './post';
+import { header, isModernMessage, isModernStreamRequest } from './protocol';
+import { sendModernError } from './response';
+
+/** Parked input_required calls at once, over all teams. */
+const MAX_PARKED = 1000;
+
+export function modernContext(app: FastifyInstance, deps: TransportDeps): ModernDeps {
+  const modern: ModernDeps = {
+    ...deps,
+    // A parked call holds a backend request open: it may wait as long as a backend request may.
+    parked: new MrtrStore({ maxParked: MAX_PARKED, ttlMs: app.satellite.env.process.requestTimeoutMs }),
+    listens: new ListenStreams()
+  };
+  app.addHook('preClose', async () => {
+    modern.listens.closeAll();
+    modern.parked.closeAll('shutdown');
+  });
+  return modern;
+}
+
+/**
+ * preParsing: a modern request names its method in Mcp-Method, so the scope check (and any
+ * refusal) happens before the body is read; the body must then match the header (-32020).
+ */
+export function authorizeByHeader(deps: TransportDeps) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const method = header(req, 'mcp-method');
+    if (method === undefined || header(req, 'mcp-session-id') !== undefined || req.method !== 'POST') return;
+    let name: string;
+    try {
+      name = decodeHeaderValue(method);
+    } catch (e) {
+      sendModernError(reply, null, e, 400);
+      return;
+    }
+    try {
+      deps.authorize(req, name);
+    } catch (e) {
+      if (!(e instanceof AuthError)) throw e;
+      deps.sendAuthError(reply, e, null);
+    }
+  };
+}
+
+/** Serves the POST when it is a modern one; undefined when the 2025 rules apply. */
+export function modernPost(deps: ModernDeps, req: FastifyRequest, reply: FastifyReply, target: SessionTarget): Promise<FastifyReply> | undefined {
+  // With a session (or no modern marker at all) it is a 2025 client: no second parse of its body.
+  if (header(req, 'mcp-session-id') !== undefined || !acceptsBoth(req) || !isJsonContentType(req)) return undefined;
+  const parsed = parseBody(req.body);
+  if (!parsed.ok || parsed.batch || !isModernMessage(req, parsed.messages[0]!.msg)) return undefined;
+  return handleModernPost(deps, req, reply, target, parsed);
+}
+
+/** GET and DELETE do not exist for modern clients. */
+export function modernStreamRefusal(req: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
+  if (!isModernStreamRequest(req)) return undefined;
+  return sendJsonRpcError(reply.header('allow', 'POST'), 405, ErrorCode.ConnectionClosed, 'Method Not Allowed: 2026-07-28 clients only POST');
+}
