@@ -26,6 +26,14 @@ export interface McpServerConfig {
   disabled_tools?: string[];
   settings?: { request_logging_enabled?: boolean };
   secret_metadata?: { query_params?: string[]; headers?: string[]; env?: string[] };
+  /** `awaiting_user_config`: a per-user instance its user has not configured yet (not spawned; calls answer what to configure). */
+  status?: 'active' | 'awaiting_user_config';
+  /** Env variables the user must provide; an instance missing any of them awaits user configuration. */
+  required_user_env?: string[];
+  /** Headers the user must provide (remote servers), likewise. */
+  required_user_headers?: string[];
+  /** Where the user configures the instance (shown in the guidance). */
+  user_config_url?: string;
 }
 
 export const SLUG_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$';
@@ -58,7 +66,11 @@ export const mcpServerConfigSchema = {
     requires_oauth: { type: 'boolean' },
     disabled_tools: { type: 'array', items: { type: 'string' } },
     settings: { type: 'object' },
-    secret_metadata: { type: 'object' }
+    secret_metadata: { type: 'object' },
+    status: { enum: ['active', 'awaiting_user_config'] },
+    required_user_env: { type: 'array', items: { type: 'string', minLength: 1 } },
+    required_user_headers: { type: 'array', items: { type: 'string', minLength: 1 } },
+    user_config_url: { type: 'string', pattern: '^https?://' }
   },
   allOf: [
     { if: { properties: { transport_type: { const: 'stdio' } } }, then: { required: ['command'] } },

@@ -15,7 +15,17 @@ export const standaloneConfigSchema = {
         properties: {
           slug: { type: 'string', pattern: SLUG_PATTERN },
           name: { type: 'string' },
-          meta_tools: { type: 'boolean' }
+          meta_tools: { type: 'boolean' },
+          budgets: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              max_concurrent_calls: { type: 'integer', minimum: 0 },
+              max_queued_calls: { type: 'integer', minimum: 0 },
+              queue_wait_ms: { type: 'integer', minimum: 0, maximum: 600000 },
+              memory_mb: { type: 'integer', minimum: 0 }
+            }
+          }
         }
       }
     },

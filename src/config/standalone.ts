@@ -10,6 +10,8 @@ export interface TeamConfig {
   slug: string;
   name?: string;
   meta_tools?: boolean;
+  /** Overrides of the TEAM_* budget env defaults for this team (src/budgets/). */
+  budgets?: { max_concurrent_calls?: number; max_queued_calls?: number; queue_wait_ms?: number; memory_mb?: number };
 }
 
 export interface TokenGrant {

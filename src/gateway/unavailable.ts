@@ -8,6 +8,7 @@ export function errorResult(text: string): JsonObject {
 
 /** Set when the server's status alone says it cannot serve (no attempt is worth making). */
 export function permanentFailure(upstream: GatewayUpstream): string | undefined {
+  if (upstream.status === 'awaiting_user_config') return upstream.snapshot?.().lastError ?? `Server '${upstream.serverSlug}' needs your configuration before it can be used.`;
   if (upstream.status !== 'permanently_failed') return undefined;
   const crashes = upstream.snapshot?.().crashCount;
   const after = crashes ? ` after ${crashes} crash${crashes === 1 ? '' : 'es'}` : '';

@@ -1,10 +1,12 @@
 import fp from 'fastify-plugin';
+import { scheduleMemoryChecks } from '../budgets/schedule';
+import { TeamBudgets } from '../budgets/team-budgets';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createSandboxDriver } from '../sandbox/factory';
 import type { SandboxDriver } from '../sandbox/types';
 import { bridgeServerEvents, type EmitEvent } from '../servers/event-bridge';
-import type { UpstreamFactory } from '../servers/managed';
+import type { ManagedUpstream, UpstreamFactory } from '../servers/managed';
 import { ServerRegistry } from '../servers/registry';
 import { remoteUpstreamFactory } from '../servers/remote';
 import { stdioRuntimeOptions, type StdioRuntimeOptions } from '../servers/stdio/options';
@@ -12,6 +14,8 @@ import { stdioRuntimeOptions, type StdioRuntimeOptions } from '../servers/stdio/
 declare module 'fastify' {
   interface FastifyInstance {
     servers: ServerRegistry;
+    /** Per-team call and memory budgets towards the team's servers (src/budgets/). */
+    budgets: TeamBudgets;
   }
 }
 
@@ -28,15 +32,19 @@ export interface ServersPluginOptions {
 export default fp(async (app: FastifyInstance, opts: ServersPluginOptions) => {
   const env = app.satellite.env;
   const log = app.log.child({ component: 'servers' }) as unknown as Logger;
+  const budgets: TeamBudgets = new TeamBudgets({ env: env.budgets, config: () => app.configStore.current, servers: () => registry.all(), log });
   const registry = new ServerRegistry({
     configStore: app.configStore,
     driver: opts.driver ?? createSandboxDriver(env, log),
     log,
     stdio: stdioRuntimeOptions(env, opts.stdio),
     remoteFactory: opts.remoteFactory ?? remoteUpstreamFactory(env.process.requestTimeoutMs),
-    eager: opts.eager ?? true
+    eager: opts.eager ?? true,
+    wrap: (u): ManagedUpstream => budgets.wrap(u)
   });
   app.decorate('servers', registry);
+  app.decorate('budgets', budgets);
+  scheduleMemoryChecks(app, budgets, env.budgets.memoryCheckSeconds * 1000);
   // Lifecycle and stderr events reach the backend through the event bus when there is one.
   const unbridge = app.hasDecorator('events')
     ? bridgeServerEvents(registry.events, (type, data) => app.getDecorator<{ emit: EmitEvent }>('events').emit(type, data))

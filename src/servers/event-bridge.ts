@@ -22,7 +22,9 @@ const BACKEND_STATUS: Record<ServerStatus, string> = {
   restarting: 'restarting',
   error: 'error',
   permanently_failed: 'permanently_failed',
-  stopped: 'stopped'
+  stopped: 'stopped',
+  awaiting_user_config: 'awaiting_user_config',
+  requires_reauth: 'requires_reauth'
 };
 
 /** Subscribes to `source`; returns a function that flushes pending log batches and unsubscribes. */

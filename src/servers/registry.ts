@@ -5,6 +5,7 @@ import type { ConfigStore } from '../config/config-store';
 import type { McpServerConfig } from '../config/server-config';
 import type { StandaloneConfig } from '../config/standalone';
 import type { SandboxDriver } from '../sandbox/types';
+import { AwaitingConfigUpstream, awaitsUserConfig } from './awaiting-config';
 import { ServerEventEmitter } from './events';
 import type { ManagedUpstream, ServerSnapshot, UpstreamFactory } from './managed';
 import { serverKey, stableStringify } from './server-key';
@@ -22,6 +23,8 @@ export interface ServerRegistryOptions {
   eager?: boolean;
   /** Runs checkDormancy() this often (ms); off by default, the job system calls it instead. */
   dormancyIntervalMs?: number;
+  /** Wraps every built upstream (team call budgets, src/budgets/). */
+  wrap?: (upstream: ManagedUpstream) => ManagedUpstream;
 }
 
 interface Entry {
@@ -98,6 +101,11 @@ export class ServerRegistry {
       out.push(upstream);
     }
     return out;
+  }
+
+  /** Every hosted server of every team (memory budgets, src/budgets/). */
+  all(): ManagedUpstream[] {
+    return [...this.#entries.values()].map((e) => e.upstream);
   }
 
   list(teamId?: string): ServerSnapshot[] {
@@ -198,8 +206,9 @@ export class ServerRegistry {
 
   #build(config: McpServerConfig): ManagedUpstream | undefined {
     const log = this.opts.log;
+    if (awaitsUserConfig(config)) return new AwaitingConfigUpstream(config);
     if (config.transport_type === 'stdio') {
-      return new StdioUpstream({ config, driver: this.opts.driver, events: this.events, log, options: this.opts.stdio });
+      return this.#wrap(new StdioUpstream({ config, driver: this.opts.driver, events: this.events, log, options: this.opts.stdio }));
     }
     let upstream: ManagedUpstream | undefined;
     try {
@@ -209,6 +218,10 @@ export class ServerRegistry {
       return undefined;
     }
     if (!upstream) log.warn({ team_id: config.team_id, server_slug: config.server_slug, transport: config.transport_type }, 'no upstream for this transport: server skipped');
-    return upstream;
+    return upstream && this.#wrap(upstream);
+  }
+
+  #wrap(upstream: ManagedUpstream): ManagedUpstream {
+    return this.opts.wrap ? this.opts.wrap(upstream) : upstream;
   }
 }

@@ -1,0 +1,55 @@
+// Resident memory of a process and all its descendants, read from /proc (a sandboxed server is
+// a wrapper (bwrap) plus the server plus whatever it forks: the whole tree counts).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Parent of every live process, read once per sample (processes may vanish while we read). */
+export function readParents(procDir = '/proc'): Map<number, number[]> {
+  const children = new Map<number, number[]>();
+  let names: string[];
+  try {
+    names = readdirSync(procDir);
+  } catch {
+    return children;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(join(procDir, name, 'stat'), 'utf8');
+    } catch {
+      continue;
+    }
+    // The command name may contain spaces and parentheses: fields start after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!Number.isInteger(ppid)) continue;
+    const list = children.get(ppid) ?? [];
+    list.push(Number(name));
+    children.set(ppid, list);
+  }
+  return children;
+}
+
+function rssBytes(procDir: string, pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(join(procDir, String(pid), 'status'), 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** RSS of `pid` and its descendants in bytes (0 when it is gone). */
+export function treeRssBytes(pid: number, children: Map<number, number[]>, procDir = '/proc'): number {
+  let total = 0;
+  const seen = new Set<number>();
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    total += rssBytes(procDir, p);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return total;
+}

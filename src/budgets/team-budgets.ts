@@ -1,0 +1,47 @@
+// Everything budget-related one app needs: the call gate every upstream goes through and the
+// memory guard, both reading the current config so per-team overrides apply without a restart.
+import type { Logger } from 'pino';
+import type { EnvConfig } from '../config/env';
+import type { StandaloneConfig } from '../config/standalone';
+import type { ManagedUpstream } from '../servers/managed';
+import { BudgetedUpstream, type Sleepable } from './budgeted-upstream';
+import { teamBudget, type TeamBudget } from './limits';
+import { MemoryGuard, type TeamMemory } from './memory-guard';
+import { TeamGate } from './team-gate';
+
+export interface TeamBudgetsOptions {
+  env: EnvConfig['budgets'];
+  config(): StandaloneConfig;
+  /** Every hosted server (the registry's all()). */
+  servers(): ManagedUpstream[];
+  log: Pick<Logger, 'info' | 'warn'>;
+  procDir?: string;
+}
+
+export class TeamBudgets {
+  readonly gate: TeamGate;
+  readonly memory: MemoryGuard;
+
+  constructor(private readonly opts: TeamBudgetsOptions) {
+    this.gate = new TeamGate((teamId) => this.of(teamId));
+    this.memory = new MemoryGuard({
+      servers: () => opts.servers() as Array<ManagedUpstream & Sleepable>,
+      budgetBytes: (teamId) => this.of(teamId).memoryBytes,
+      log: opts.log,
+      ...(opts.procDir ? { procDir: opts.procDir } : {})
+    });
+  }
+
+  of(teamId: string): TeamBudget {
+    return teamBudget(this.opts.env, this.opts.config(), teamId);
+  }
+
+  /** The registry's `wrap`: calls of this upstream pass the team's gate. */
+  wrap(upstream: ManagedUpstream): ManagedUpstream {
+    return new BudgetedUpstream(upstream, this.gate);
+  }
+
+  checkMemory(): TeamMemory[] {
+    return this.memory.check();
+  }
+}

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { parseStandaloneConfig } from '../../src/config/standalone';
+import { BUDGET_EXHAUSTED } from '../../src/budgets/team-gate';
+import { readParents, treeRssBytes } from '../../src/budgets/proc-memory';
+import { fixtureEntry, startTestApp, textJson, type TestApp } from './helpers';
+
+const A = { id: 'team-a', slug: 'alpha' };
+const B = { id: 'team-b', slug: 'beta' };
+const M = { id: 'team-m', slug: 'mem' };
+const TOKEN_A = 'token-team-alpha-0123456789';
+const TOKEN_B = 'token-team-beta-0123456789';
+const TOKEN_M = 'token-team-mem-0123456789';
+const MB = 1024 * 1024;
+
+const doc = {
+  teams: {
+    [A.id]: { slug: A.slug, budgets: { max_concurrent_calls: 2, max_queued_calls: 2, queue_wait_ms: 300 } },
+    [B.id]: { slug: B.slug },
+    [M.id]: { slug: M.slug }
+  },
+  tokens: { [TOKEN_A]: { team_id: A.id }, [TOKEN_B]: { team_id: B.id }, [TOKEN_M]: { team_id: M.id } },
+  mcp_servers: {
+    a: fixtureEntry('work', A),
+    b: fixtureEntry('work', B),
+    m1: fixtureEntry('m1', M),
+    m2: fixtureEntry('m2', M),
+    m3: fixtureEntry('m3', M)
+  }
+};
+
+describe('team budgets', () => {
+  let t: TestApp;
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    t = await startTestApp(doc);
+    app = t.app;
+  });
+  afterAll(() => t.close());
+
+  it('a team saturating its servers is queued then refused, while another team\'s 20 calls all succeed', async () => {
+    const a = await t.client(TOKEN_A);
+    const b = await t.client(TOKEN_B);
+    const slow = Array.from({ length: 8 }, () => a.callTool({ name: 'work__slow', arguments: { ms: 3000 } }).then(
+      (r) => ({ ok: true as const, r }),
+      (err: { code?: number; message?: string }) => ({ ok: false as const, code: err.code, message: err.message ?? '' })
+    ));
+    // Team A holds both of its slots before team B starts.
+    for (let i = 0; i < 100 && app.budgets.gate.inFlight(A.id) < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(app.budgets.gate.inFlight(A.id)).toBe(2);
+
+    const other = await Promise.all(Array.from({ length: 20 }, (_, i) => b.callTool({ name: 'work__whoami', arguments: { i } })));
+    expect(other.every((r) => r.isError !== true && typeof textJson(r).pid === 'number')).toBe(true);
+    // Team B finished while team A's slow calls were still holding its slots.
+    expect(app.budgets.gate.inFlight(A.id)).toBe(2);
+
+    const results = await Promise.all(slow);
+    const ok = results.filter((r) => r.ok);
+    const refused = results.filter((r) => !r.ok);
+    expect(ok).toHaveLength(2);
+    expect(refused).toHaveLength(6);
+    for (const r of refused) {
+      expect(r.code).toBe(BUDGET_EXHAUSTED);
+      expect(r.message).toMatch(/Team 'alpha' has reached its limit of 2 concurrent calls/);
+    }
+    // Two waited in the queue until their wait ran out; the rest found the queue full.
+    expect(refused.filter((r) => /within 300 ms/.test(r.message))).toHaveLength(2);
+    expect(refused.filter((r) => /queue is full/.test(r.message))).toHaveLength(4);
+    expect(app.budgets.gate.inFlight(A.id)).toBe(0);
+    expect(app.budgets.gate.inFlight(B.id)).toBe(0);
+  });
+
+  it('memory pressure puts the least recently used instance of the team to sleep', async () => {
+    const m = await t.client(TOKEN_M);
+    for (const slug of ['m1', 'm2', 'm3']) {
+      await m.callTool({ name: `${slug}__whoami`, arguments: {} });
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const upstreams = ['m1', 'm2', 'm3'].map((s) => app.servers.get(M.id, s)!);
+    const pids = upstreams.map((u) => u.snapshot().pid);
+    const parents = readParents();
+    const rss = upstreams.map((u) => treeRssBytes(u.snapshot().pid!, parents));
+    expect(rss.every((n) => n > 0)).toBe(true);
+    const total = rss.reduce((x, y) => x + y, 0);
+    // Over budget by less than the smallest instance: putting one to sleep is enough.
+    const budgetMb = Math.floor((total - Math.min(...rss) / 2) / MB);
+    expect(budgetMb * MB).toBeLessThan(total);
+
+    // Without a budget nothing happens.
+    expect(app.budgets.checkMemory().filter((t) => t.teamId === M.id)).toEqual([]);
+    const current = app.configStore.current;
+    app.configStore.replace(parseStandaloneConfig({ ...current, teams: { ...current.teams, [M.id]: { slug: M.slug, budgets: { memory_mb: budgetMb } } } }, 'test'));
+    await app.servers.settled();
+
+    const report = app.budgets.checkMemory().find((t) => t.teamId === M.id);
+    expect(report?.slept.map((s) => s.serverSlug)).toEqual(['m1']);
+    expect(upstreams.map((u) => u.status)).toEqual(['dormant', 'online', 'online']);
+    // The other teams had no memory budget and kept their servers.
+    expect(app.servers.get(B.id, 'work')?.status).toBe('online');
+
+    // A call wakes the sleeper.
+    const again = await m.callTool({ name: 'm1__whoami', arguments: {} });
+    expect(textJson(again).pid).not.toBe(pids[0]);
+    expect(upstreams[0]!.status).toBe('online');
+  });
+});
