@@ -3,8 +3,6 @@
 // forced GC) must come back to where a first identical round left it: no leak per session or call.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { FastifyInstance } from 'fastify';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +10,7 @@ import { echoCall, LoadStats } from '../../bench/lib/load';
 import { StreamableClient } from '../../bench/lib/streamable-client';
 import { buildApp } from '../../src/app';
 import { testConfig } from '../helpers/config';
+import { settledMemory } from './memory-probe';
 
 const ECHO = join(__dirname, '..', '..', 'bench', 'echo-server.mjs');
 const TEAMS = 10;
@@ -21,10 +20,6 @@ const IN_FLIGHT = 64;
 // CI); RELIABILITY_LOAD_MS=30000 or more for a soak run.
 const STEADY_MS = Number(process.env.RELIABILITY_LOAD_MS ?? 20_000);
 const MAX_CALLS = 400_000;
-
-// --expose-gc without touching the vitest config: the flag takes effect for a fresh context.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 const token = (t: number) => `load-team-${t}-token-0123456789abcdef`;
 const servers = () => {
@@ -48,14 +43,6 @@ function target(base: string, i: number): Target {
   return i % 2 === 0
     ? { url: `${base}/mcp`, tool: `${server}__echo`, token: token(t) }
     : { url: `${base}/servers/${server}/mcp`, tool: 'echo', token: token(t) };
-}
-
-async function heapAfterGc(): Promise<number> {
-  for (let i = 0; i < 4; i++) {
-    gc();
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return process.memoryUsage().heapUsed;
 }
 
 describe('load: 1,000 sessions, 10 teams, 20 stdio servers', () => {
@@ -118,7 +105,7 @@ describe('load: 1,000 sessions, 10 teams, 20 stdio servers', () => {
     // Round 1 warms every path (JIT, pools, children started); its end state is the baseline.
     const first = await round(Math.min(3_000, STEADY_MS));
     expect(first.stats.errors, first.stats.firstError).toBe(0);
-    const baseline = await heapAfterGc();
+    const baseline = await settledMemory();
 
     const second = await round(STEADY_MS);
     expect(second.stats.firstError).toBeUndefined();
@@ -127,7 +114,7 @@ describe('load: 1,000 sessions, 10 teams, 20 stdio servers', () => {
     expect(second.calls).toBeGreaterThan(2_000);
     expect(second.peakSessions).toBe(SESSIONS);
 
-    const after = await heapAfterGc();
+    const after = await settledMemory();
     if (process.env.RELIABILITY_VERBOSE) console.info({ calls: second.calls, baselineMb: baseline / 1048576, afterMb: after / 1048576 });
     // 1,000 sessions and ~30,000 calls later (measured growth: well under 1 MB): a leak of 8 KB
     // per session or of ~300 bytes per call exceeds this.
