@@ -443,8 +443,7 @@ export class StdioUpstream implements ManagedUpstream {
       write: (msg: JsonRpcMessage) => writer.write(JSON.stringify(msg) + '\n'),
       listeners: () => this.#listeners,
       log: this.#log,
-      defaultTimeoutMs: this.#o.requestTimeoutMs,
-      ...(this.#o.maxRequestTimeoutMs !== undefined ? { maxTimeoutMs: this.#o.maxRequestTimeoutMs } : {})
+      defaultTimeoutMs: this.#o.requestTimeoutMs
     });
     const life: ProcessLife = { handle, rpc, writer, stderr, plan, startedAt: this.#o.now(), phase: 'starting', stopping: false };
     const reader = new LineReader(
