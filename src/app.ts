@@ -55,7 +55,7 @@ export async function buildApp(config: SatelliteConfig, options: BuildOptions = 
   await app.register(metricsPlugin);
   await app.register(readinessPlugin);
   await app.register(jobsPlugin);
-  await app.register(serversPlugin, { remoteFactory: remoteUpstreamFactory(config.env.process.requestTimeoutMs) });
+  await app.register(serversPlugin, { remoteFactory: remoteUpstreamFactory(config.env.process.requestTimeoutMs, config.env.process.maxRequestTimeoutMs) });
   await app.register(gatewayPlugin);
   await app.register(swaggerPlugin);
   await app.register(corsPlugin);

@@ -38,6 +38,7 @@ export const ENV_SPEC: readonly EnvVarSpec[] = [
   { name: 'MCP_PROCESS_IDLE_TIMEOUT_SECONDS', kind: int(0, 1 << 30), default: '180', description: 'idle stdio servers go dormant after this (0 = never)' },
   { name: 'MCP_PROCESS_SPAWN_GRACE_PERIOD_SECONDS', kind: int(0, 1 << 30), default: '60', description: 'no dormancy right after spawn' },
   { name: 'MCP_REQUEST_TIMEOUT_MS', kind: int(100, 1 << 30), default: '60000', description: 'default per-request timeout towards a server' },
+  { name: 'MCP_REQUEST_MAX_TIMEOUT_MS', kind: int(100, 1 << 30), description: 'progress notifications reset a call\'s timeout, never past this many ms after it began (default 10x the timeout)' },
   { name: 'MCP_SESSION_IDLE_TIMEOUT_SECONDS', kind: int(1, 1 << 30), default: '1800', description: 'client sessions expire after this idle time' },
   { name: 'MCP_MAX_SESSIONS', kind: int(1, 1 << 24), default: '10000', description: 'sessions in total' },
   { name: 'MCP_MAX_SESSIONS_PER_TEAM', kind: int(1, 1 << 24), default: '2000', description: 'sessions per team' },

@@ -19,7 +19,7 @@ export interface EnvConfig {
   sandbox: 'auto' | 'none' | 'bwrap' | 'nsjail';
   allowedCommands: string[];
   limits: SandboxLimits;
-  process: { idleTimeoutSeconds: number; spawnGraceSeconds: number; requestTimeoutMs: number };
+  process: { idleTimeoutSeconds: number; spawnGraceSeconds: number; requestTimeoutMs: number; /** Unset: 10x the request timeout. */ maxRequestTimeoutMs?: number };
   sessions: { idleTimeoutSeconds: number; maxSessions: number; maxSessionsPerTeam: number; keepAliveSeconds: number };
   backend: {
     url?: string;
@@ -126,7 +126,8 @@ export function loadEnv(env: RawEnv = process.env): EnvConfig {
     process: {
       idleTimeoutSeconds: v.MCP_PROCESS_IDLE_TIMEOUT_SECONDS as number,
       spawnGraceSeconds: v.MCP_PROCESS_SPAWN_GRACE_PERIOD_SECONDS as number,
-      requestTimeoutMs: v.MCP_REQUEST_TIMEOUT_MS as number
+      requestTimeoutMs: v.MCP_REQUEST_TIMEOUT_MS as number,
+      maxRequestTimeoutMs: v.MCP_REQUEST_MAX_TIMEOUT_MS as number | undefined
     },
     sessions: {
       idleTimeoutSeconds: v.MCP_SESSION_IDLE_TIMEOUT_SECONDS as number,

@@ -1,15 +1,13 @@
 // What the gateway needs of one MCP server, whatever carries it (stdio process or remote HTTP).
 import type { JsonObject, JsonRpcNotification } from '../mcp/jsonrpc';
 
-export type ServerStatus = 'starting' | 'online' | 'dormant' | 'restarting' | 'error' | 'permanently_failed' | 'stopped'
-  /** A per-user instance whose user has not configured it yet (src/servers/awaiting-config.ts). */
-  | 'awaiting_user_config'
-  /** A remote server refused the user's OAuth token: the user must re-authorize it. */
-  | 'requires_reauth';
+export type ServerStatus = 'starting' | 'online' | 'dormant' | 'restarting' | 'error' | 'permanently_failed' | 'stopped';
 
 export interface UpstreamCallOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Progress pushes the deadline out by `timeoutMs`, never past this many ms after the call began (default 10x `timeoutMs`). */
+  maxTimeoutMs?: number;
   /** Notifications the server relates to this call (progress with the caller's token restored, logging). */
   onNotification?(n: JsonRpcNotification): void;
   /** Server→client requests raised during this call (sampling, elicitation, roots, ping); `signal` aborts when the server cancels it. */

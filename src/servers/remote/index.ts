@@ -14,12 +14,14 @@ export interface RemoteUpstreamDeps {
   log: Log;
   /** MCP_REQUEST_TIMEOUT_MS; the server's own `timeout` wins. */
   defaultTimeoutMs: number;
+  /** MCP_REQUEST_MAX_TIMEOUT_MS: how far progress may push a call's deadline (default 10x its timeout). */
+  maxTimeoutMs?: number;
   events?: ServerEventEmitter;
 }
 
 /** The ServerRegistry's `remoteFactory`: `remoteUpstreamFactory(env.process.requestTimeoutMs)`. */
-export function remoteUpstreamFactory(defaultTimeoutMs: number): UpstreamFactory {
-  return (config, ctx) => createRemoteUpstream(config, { log: ctx.log, events: ctx.events, defaultTimeoutMs });
+export function remoteUpstreamFactory(defaultTimeoutMs: number, maxTimeoutMs?: number): UpstreamFactory {
+  return (config, ctx) => createRemoteUpstream(config, { log: ctx.log, events: ctx.events, defaultTimeoutMs, ...(maxTimeoutMs !== undefined ? { maxTimeoutMs } : {}) });
 }
 
 export function createRemoteUpstream(config: McpServerConfig, deps: RemoteUpstreamDeps): RemoteUpstream {
@@ -29,6 +31,7 @@ export function createRemoteUpstream(config: McpServerConfig, deps: RemoteUpstre
     config,
     ...(deps.events ? { events: deps.events } : {}),
     timeoutMs: config.timeout ?? deps.defaultTimeoutMs,
+    ...(deps.maxTimeoutMs !== undefined ? { maxTimeoutMs: deps.maxTimeoutMs } : {}),
     clientInfo: { name: 'satellite', version: VERSION },
     log: deps.log
   };

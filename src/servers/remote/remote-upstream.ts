@@ -5,6 +5,7 @@ import type { BaseLogger } from 'pino';
 import { ErrorCode, JsonRpcError, errorResponse, successResponse, type JsonObject, type JsonRpcId, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../../mcp/jsonrpc';
 import { LATEST_PROTOCOL_VERSION, isSupportedProtocolVersion } from '../../mcp/protocol';
 import type { McpServerConfig } from '../../config/server-config';
+import { CallDeadline } from '../call-deadline';
 import type { ServerEventEmitter, ServerRef } from '../events';
 import type { ManagedUpstream, ServerSnapshot } from '../managed';
 import type { ServerStatus, UpstreamCallOptions, UpstreamListener } from '../upstream';
@@ -22,6 +23,7 @@ const CLIENT_CAPABILITIES = { sampling: {}, elicitation: {}, roots: { listChange
 interface PendingCall {
   options: UpstreamCallOptions;
   progress?: { original: string | number; ours: string };
+  deadline?: CallDeadline;
   resolve(result: JsonObject): void;
   reject(err: Error): void;
 }
@@ -29,6 +31,8 @@ interface PendingCall {
 export interface RemoteUpstreamOptions {
   config: McpServerConfig;
   timeoutMs: number;
+  /** Upper bound progress may push a call's deadline to (MCP_REQUEST_MAX_TIMEOUT_MS). */
+  maxTimeoutMs?: number;
   /** Lifecycle events (status_changed) for the event system. */
   events?: ServerEventEmitter;
   clientInfo: { name: string; version: string };
@@ -188,7 +192,10 @@ export class RemoteUpstream implements ManagedUpstream {
     }
     if (message.method === 'notifications/progress') {
       const p = this.#progress.get(String(message.params?.progressToken));
-      if (p?.progress) p.options.onNotification?.({ ...message, params: { ...message.params, progressToken: p.progress.original } });
+      if (p?.progress) {
+        p.deadline?.extend();
+        p.options.onNotification?.({ ...message, params: { ...message.params, progressToken: p.progress.original } });
+      }
       return;
     }
     if (message.method === 'notifications/message' && call?.options.onNotification) return call.options.onNotification(message);
@@ -252,12 +259,13 @@ export class RemoteUpstream implements ManagedUpstream {
         this.#progress.set(call.progress.ours, call);
       }
       const onAbort = (): void => cancel(new JsonRpcError(ErrorCode.RequestTimeout, 'Request cancelled by the client.'), 'cancelled by the client');
-      const timer = setTimeout(() => cancel(timeoutError(this.serverSlug, timeoutMs), `timed out after ${timeoutMs} ms`), timeoutMs);
+      const deadline = new CallDeadline(timeoutMs, options.maxTimeoutMs ?? this.opts.maxTimeoutMs, () => cancel(timeoutError(this.serverSlug, timeoutMs), `timed out after ${timeoutMs} ms`));
+      call.deadline = deadline;
       const finish = (): boolean => {
         if (!this.#pending.has(id)) return false;
         this.#pending.delete(id);
         if (call.progress) this.#progress.delete(call.progress.ours);
-        clearTimeout(timer);
+        deadline.clear();
         options.signal?.removeEventListener('abort', onAbort);
         return true;
       };

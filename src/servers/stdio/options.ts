@@ -9,6 +9,8 @@ export interface StdioRuntimeOptions {
   limits: SandboxLimits;
   /** Default per-request timeout (MCP_REQUEST_TIMEOUT_MS); an entry's `timeout` wins. */
   requestTimeoutMs: number;
+  /** MCP_REQUEST_MAX_TIMEOUT_MS: how far progress may push a call's deadline (default 10x its timeout). */
+  maxRequestTimeoutMs?: number;
   /** Spawn + initialize must finish within this. */
   startupTimeoutMs: number;
   /** 0 = never dormant. */
@@ -31,6 +33,7 @@ export function stdioRuntimeOptions(env: EnvConfig, overrides: Partial<StdioRunt
   return {
     limits: env.limits,
     requestTimeoutMs: env.process.requestTimeoutMs,
+    ...(env.process.maxRequestTimeoutMs !== undefined ? { maxRequestTimeoutMs: env.process.maxRequestTimeoutMs } : {}),
     startupTimeoutMs: Math.max(env.process.requestTimeoutMs, 30_000),
     idleTimeoutMs: env.process.idleTimeoutSeconds * 1000,
     spawnGraceMs: env.process.spawnGraceSeconds * 1000,

@@ -15,6 +15,7 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse
 } from '../../mcp/jsonrpc';
+import { CallDeadline } from '../call-deadline';
 import type { UpstreamCallOptions, UpstreamListener } from '../upstream';
 
 /** LSP's code for a request the caller cancelled; the client never sees it (spec: no response after cancel). */
@@ -32,6 +33,7 @@ interface PendingCall {
   /** Server→client requests attributed to this call so far. */
   serverRequests: number;
   progress?: { upstream: string; original: ProgressToken };
+  deadline?: CallDeadline;
 }
 
 export interface RpcChannelDeps {
@@ -40,6 +42,8 @@ export interface RpcChannelDeps {
   listeners(): Iterable<UpstreamListener>;
   log: Logger;
   defaultTimeoutMs: number;
+  /** Upper bound progress may push a call's deadline to (MCP_REQUEST_MAX_TIMEOUT_MS). */
+  maxTimeoutMs?: number;
 }
 
 export class RpcChannel {
@@ -74,11 +78,12 @@ export class RpcChannel {
         this.#progress.set(upstream, call);
       }
       const timeoutMs = options.timeoutMs ?? this.deps.defaultTimeoutMs;
-      const timer = setTimeout(() => {
+      const deadline = new CallDeadline(timeoutMs, options.maxTimeoutMs ?? this.deps.maxTimeoutMs, () => {
         this.#cancelUpstream(call, 'Request timed out');
         this.#settle(call);
         reject(new JsonRpcError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: timeoutMs }));
-      }, timeoutMs);
+      });
+      call.deadline = deadline;
       const onAbort = (): void => {
         this.#cancelUpstream(call, String(options.signal?.reason ?? 'cancelled by the client'));
         this.#settle(call);
@@ -86,7 +91,7 @@ export class RpcChannel {
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
       call.cleanup = () => {
-        clearTimeout(timer);
+        deadline.clear();
         options.signal?.removeEventListener('abort', onAbort);
       };
       this.#pending.set(id, call);
@@ -226,7 +231,10 @@ export class RpcChannel {
     if (n.method === 'notifications/progress') {
       const token = n.params?.progressToken;
       const call = typeof token === 'string' ? this.#progress.get(token) : undefined;
-      if (call?.progress) call.options.onNotification?.({ ...n, params: { ...n.params, progressToken: call.progress.original } });
+      if (call?.progress) {
+        call.deadline?.extend();
+        call.options.onNotification?.({ ...n, params: { ...n.params, progressToken: call.progress.original } });
+      }
       else this.deps.log.debug({ token }, 'progress for no active request dropped');
       return;
     }

@@ -220,17 +220,6 @@ export class StdioUpstream implements ManagedUpstream {
     if (this.#status !== 'online' || !life || this.#o.idleTimeoutMs <= 0) return false;
     if (this.#active > 0 || life.rpc.inFlight > 0) return false;
     if (now - life.startedAt < this.#o.spawnGraceMs || now - this.#lastActivity < this.#o.idleTimeoutMs) return false;
-    return this.#sleep(life, now);
-  }
-
-  /** Memory pressure (src/budgets/): goes dormant now unless a call is in flight, whatever the idle timers say. */
-  sleepNow(now: number = this.#o.now()): boolean {
-    const life = this.#life;
-    if (this.#status !== 'online' || !life || this.#active > 0 || life.rpc.inFlight > 0) return false;
-    return this.#sleep(life, now);
-  }
-
-  #sleep(life: ProcessLife, now: number): boolean {
     this.#dormantSince = now;
     life.stopping = true;
     this.#life = undefined;
@@ -443,7 +432,8 @@ export class StdioUpstream implements ManagedUpstream {
       write: (msg: JsonRpcMessage) => writer.write(JSON.stringify(msg) + '\n'),
       listeners: () => this.#listeners,
       log: this.#log,
-      defaultTimeoutMs: this.#o.requestTimeoutMs
+      defaultTimeoutMs: this.#o.requestTimeoutMs,
+      ...(this.#o.maxRequestTimeoutMs !== undefined ? { maxTimeoutMs: this.#o.maxRequestTimeoutMs } : {})
     });
     const life: ProcessLife = { handle, rpc, writer, stderr, plan, startedAt: this.#o.now(), phase: 'starting', stopping: false };
     const reader = new LineReader(

@@ -91,7 +91,14 @@ export async function startMcpHttpServer(opts: { name: string; mode?: 'streamabl
         }
         case 'slow': {
           const until = Date.now() + Number(args.ms ?? 1000);
-          while (Date.now() < until && !extra.signal.aborted) await sleep(20);
+          // {tick}: progress every `tick` ms while waiting.
+          const tick = Number(args.tick ?? 0);
+          const token = req.params._meta?.progressToken;
+          let ticks = 0;
+          while (Date.now() < until && !extra.signal.aborted) {
+            await sleep(tick || 20);
+            if (tick && token !== undefined && !extra.signal.aborted) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: ++ticks } });
+          }
           return text(extra.signal.aborted ? 'aborted' : 'slow done');
         }
         default:
