@@ -1,7 +1,11 @@
 // What the gateway needs of one MCP server, whatever carries it (stdio process or remote HTTP).
 import type { JsonObject, JsonRpcNotification } from '../mcp/jsonrpc';
 
-export type ServerStatus = 'starting' | 'online' | 'dormant' | 'restarting' | 'error' | 'permanently_failed' | 'stopped';
+export type ServerStatus = 'starting' | 'online' | 'dormant' | 'restarting' | 'error' | 'permanently_failed' | 'stopped'
+  /** A per-user instance whose user has not configured it yet (src/servers/awaiting-config.ts). */
+  | 'awaiting_user_config'
+  /** A remote server refused the user's OAuth token: the user must re-authorize it. */
+  | 'requires_reauth';
 
 export interface UpstreamCallOptions {
   signal?: AbortSignal;

@@ -220,6 +220,17 @@ export class StdioUpstream implements ManagedUpstream {
     if (this.#status !== 'online' || !life || this.#o.idleTimeoutMs <= 0) return false;
     if (this.#active > 0 || life.rpc.inFlight > 0) return false;
     if (now - life.startedAt < this.#o.spawnGraceMs || now - this.#lastActivity < this.#o.idleTimeoutMs) return false;
+    return this.#sleep(life, now);
+  }
+
+  /** Memory pressure (src/budgets/): goes dormant now unless a call is in flight, whatever the idle timers say. */
+  sleepNow(now: number = this.#o.now()): boolean {
+    const life = this.#life;
+    if (this.#status !== 'online' || !life || this.#active > 0 || life.rpc.inFlight > 0) return false;
+    return this.#sleep(life, now);
+  }
+
+  #sleep(life: ProcessLife, now: number): boolean {
     this.#dormantSince = now;
     life.stopping = true;
     this.#life = undefined;
