@@ -17,7 +17,10 @@ export class EventLog {
   #seq = 0;
   #chars = 0;
 
-  constructor(private readonly max: number, private readonly maxChars = 1 << 20) {}
+  /** `firstSeq`: a restored session numbers above anything its previous run could have sent. */
+  constructor(private readonly max: number, private readonly maxChars = 1 << 20, readonly firstSeq = 1) {
+    this.#seq = firstSeq - 1;
+  }
 
   /** Records one event and returns its SSE id (an event larger than the size budget is sent, not kept). */
   append(streamNo: number, data: string): string {

@@ -93,8 +93,8 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
     return this.adopt(randomBytes(32).toString('base64url'), identity, target, transport, origin);
   }
 
-  /** A session under a given id (a restored one); the same caps as `create`. */
-  adopt(id: string, identity: ClientIdentity, target: SessionTarget, transport: TransportKind, origin?: ClientOrigin): McpSession {
+  /** A session under a given id (a restored one, its event ids from `firstEventSeq` on); the same caps as `create`. */
+  adopt(id: string, identity: ClientIdentity, target: SessionTarget, transport: TransportKind, origin?: ClientOrigin, firstEventSeq?: number): McpSession {
     if (this.#sessions.has(id)) throw new Error('session id already in use');
     const retryAfter = Math.min(60, Math.max(1, Math.ceil(this.opts.idleTimeoutMs / 1000)));
     if (this.#sessions.size >= this.opts.maxSessions) throw new SessionLimitError('Too many sessions on this satellite', retryAfter);
@@ -106,7 +106,8 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
       transport,
       replayEvents: transport === 'streamable-http' ? this.opts.replayEvents : 0,
       clientRequestTimeoutMs: this.opts.clientRequestTimeoutMs,
-      origin
+      origin,
+      firstEventSeq
     });
     this.#sessions.set(session.id, session);
     this.#perTeam.set(identity.teamId, this.countForTeam(identity.teamId) + 1);

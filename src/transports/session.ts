@@ -31,6 +31,8 @@ export interface SessionOptions {
   clientRequestTimeoutMs: number;
   /** Where the client connected from (events and audit only; never used for decisions). */
   origin?: ClientOrigin;
+  /** First replay-log sequence number (a restored session starts above its previous run's ids). */
+  firstEventSeq?: number;
 }
 
 export interface ClientOrigin {
@@ -83,7 +85,7 @@ export class McpSession {
     this.transport = o.transport;
     this.origin = o.origin ?? {};
     this.#clientRequestTimeoutMs = o.clientRequestTimeoutMs;
-    this.log = o.replayEvents > 0 ? new EventLog(o.replayEvents) : undefined;
+    this.log = o.replayEvents > 0 ? new EventLog(o.replayEvents, undefined, o.firstEventSeq) : undefined;
     this.standalone = new SseStream(0, this.log);
     const standalone = this.standalone;
     this.standaloneExchange = {

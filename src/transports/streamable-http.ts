@@ -113,6 +113,8 @@ export async function handleGet(deps: TransportDeps, req: FastifyRequest, reply:
   }
   const pos = EventLog.parse(lastEventId);
   if (pos === undefined || session.log === undefined) return sendJsonRpcError(reply, 400, ErrorCode.ConnectionClosed, 'Bad Request: unknown Last-Event-ID');
+  // A request stream cut by a restart of the satellite is gone (its stream number may be reused).
+  if (pos.streamNo !== 0 && pos.seq < session.log.firstSeq) return reply.code(204).send();
   // Replay only what was sent on the stream that was cut, then continue it if it is still open.
   const stream = pos.streamNo === 0 ? session.standalone : session.streams.get(pos.streamNo);
   const missed = session.log.since(pos);

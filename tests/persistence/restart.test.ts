@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { headers, openSession, TOKEN_A_BOB, TOKEN_B } from '../transports/helpers';
+import { headers, openSession, readSse, TOKEN_A_BOB, TOKEN_B } from '../transports/helpers';
 import { journalFile, journalText, recordingTransport, sha256, startSatellite, until, waitForSaved, type Running } from './helpers';
 
 let root: string;
@@ -110,6 +110,31 @@ describe('a restart between two calls of a 2025 session', () => {
       run = await startSatellite(dir, run.port);
       expect((await listTools(run.base, sid)).status).toBe(404);
       expect(journalText(dir)).not.toContain(sha256(sid));
+    } finally {
+      await run.app.close();
+    }
+  });
+
+  it('never resumes a request stream of the previous run, even when this run reuses its stream number', async () => {
+    const dir = freshDir();
+    let run = await startSatellite(dir);
+    const progressCall = (base: string, sid: string) => fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: headers(undefined, { 'mcp-session-id': sid }),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'conf__test_tool_with_progress', arguments: {}, _meta: { progressToken: 'p' } } })
+    });
+    try {
+      const sid = await openSession(`${run.base}/mcp`);
+      const before = await readSse(await progressCall(run.base, sid), (ev) => ev.some((e) => e.data.includes('"result"')));
+      const cutAt = before.events[0]!.id!;
+      expect(cutAt).toMatch(/^[1-9]\d*-\d+$/);
+      await run.app.close();
+      run = await startSatellite(dir, run.port);
+      // This run's first request stream gets the same stream number as the one before.
+      const again = await readSse(await progressCall(run.base, sid), (ev) => ev.some((e) => e.data.includes('"result"')));
+      expect(again.events[0]!.id!.split('-')[0]).toBe(cutAt.split('-')[0]);
+      const resume = await fetch(`${run.base}/mcp`, { headers: headers(undefined, { 'mcp-session-id': sid, 'last-event-id': cutAt }) });
+      expect(resume.status).toBe(204);
     } finally {
       await run.app.close();
     }

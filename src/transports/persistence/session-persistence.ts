@@ -109,7 +109,8 @@ export class SessionPersistence implements SessionPersistenceHook {
     }
     const handlers = this.opts.handlers();
     if (handlers === undefined || !handlers.exists(rec.target, identity)) return undefined;
-    const session = store.adopt(id, identity, rec.target, transport, origin);
+    // Event ids of this run start above the previous run's, so a GET resumed across the restart gets what is new.
+    const session = store.adopt(id, identity, rec.target, transport, origin, Date.now() * 100);
     session.protocolVersion = rec.protocolVersion;
     session.clientCapabilities = rec.clientCapabilities;
     session.clientInfo = rec.clientInfo;
