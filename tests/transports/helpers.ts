@@ -16,13 +16,16 @@ export const server = (team: string, slug: string, args: string[] = [FIXTURE]) =
   installation_name: `${team}-${slug}`, transport_type: 'stdio' as const, command: 'node', args, enabled: true
 });
 
-export async function startApp(env: Record<string, string> = {}, extraServers: Record<string, ReturnType<typeof server>> = {}): Promise<{ app: FastifyInstance; base: string }> {
+export interface TokenGrantSpec { team_id: string; user_id?: string; scopes?: string[] }
+
+export async function startApp(env: Record<string, string> = {}, extraServers: Record<string, ReturnType<typeof server>> = {}, extraTokens: Record<string, TokenGrantSpec> = {}): Promise<{ app: FastifyInstance; base: string }> {
   const app = await buildApp(testConfig(env, {
     teams: { 'team-a': { slug: 'team-a' }, 'team-b': { slug: 'team-b' } },
     tokens: {
       [TOKEN_A]: { team_id: 'team-a', user_id: 'alice', scopes: ['mcp:read', 'mcp:tools:execute'] },
       [TOKEN_A_BOB]: { team_id: 'team-a', user_id: 'bob', scopes: ['mcp:read', 'mcp:tools:execute'] },
-      [TOKEN_B]: { team_id: 'team-b', user_id: 'carol', scopes: ['mcp:read', 'mcp:tools:execute'] }
+      [TOKEN_B]: { team_id: 'team-b', user_id: 'carol', scopes: ['mcp:read', 'mcp:tools:execute'] },
+      ...extraTokens
     },
     mcp_servers: { a: server('team-a', 'conf'), b: server('team-b', 'conf-b'), ...extraServers }
   }));
