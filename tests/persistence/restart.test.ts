@@ -139,4 +139,43 @@ describe('a restart between two calls of a 2025 session', () => {
       await run.app.close();
     }
   });
+
+  it('restores a pass-through session once, however many requests name it at once; only on its own endpoint', async () => {
+    const dir = freshDir();
+    let run = await startSatellite(dir);
+    const post = (base: string, sid: string, id: number) => fetch(`${base}/servers/conf/mcp`, {
+      method: 'POST', headers: headers(undefined, { 'mcp-session-id': sid }), body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/list' })
+    });
+    try {
+      const sid = await openSession(`${run.base}/servers/conf/mcp`);
+      await run.app.close();
+      run = await startSatellite(dir, run.port);
+      expect((await listTools(run.base, sid)).status).toBe(404); // the team endpoint is another target
+      const answers = await Promise.all([1, 2, 3].map((id) => post(run.base, sid, id)));
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+      for (const a of answers) expect(JSON.stringify(await a.json())).toContain('test_simple_text');
+      expect(run.app.sessions.size).toBe(1);
+    } finally {
+      await run.app.close();
+    }
+  });
+
+  it('answers 503 with Retry-After while the team is at its session cap, and restores once a slot is free', async () => {
+    const dir = freshDir();
+    const env = { MCP_MAX_SESSIONS_PER_TEAM: '1' };
+    let run = await startSatellite(dir, 0, env);
+    try {
+      const saved = await openSession(`${run.base}/mcp`);
+      await run.app.close();
+      run = await startSatellite(dir, run.port, env);
+      const fresh = await openSession(`${run.base}/mcp`);
+      const full = await listTools(run.base, saved);
+      expect(full.status).toBe(503);
+      expect(full.headers.get('retry-after')).toMatch(/^\d+$/);
+      await fetch(`${run.base}/mcp`, { method: 'DELETE', headers: headers(undefined, { 'mcp-session-id': fresh }) });
+      expect((await listTools(run.base, saved)).status).toBe(200);
+    } finally {
+      await run.app.close();
+    }
+  });
 });
