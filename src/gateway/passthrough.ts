@@ -44,25 +44,21 @@ class UpstreamHub {
     throw new JsonRpcError(ErrorCode.MethodNotFound, `No connected client supports ${method}`);
   }
 
+  // The upstream ref-counts the server's subscription across every route (src/servers/subscription-set.ts);
+  // this map only says which of our sessions get the updates.
   async subscribe(h: PassthroughHandler, uri: string, ctx: RequestContext): Promise<JsonObject> {
-    const subs = this.#subscriptions.get(uri);
-    if (subs !== undefined && subs.size > 0) {
-      subs.add(h);
-      return {};
-    }
-    const result = await this.upstream.request('resources/subscribe', { uri }, { signal: ctx.signal });
-    const now = this.#subscriptions.get(uri) ?? new Set<PassthroughHandler>();
-    now.add(h);
-    this.#subscriptions.set(uri, now);
+    const result = await this.upstream.request('resources/subscribe', { uri }, { signal: ctx.signal, subscriber: h });
+    const subs = this.#subscriptions.get(uri) ?? new Set<PassthroughHandler>();
+    subs.add(h);
+    this.#subscriptions.set(uri, subs);
     return result;
   }
 
   async unsubscribe(h: PassthroughHandler, uri: string, ctx?: RequestContext): Promise<JsonObject> {
     const subs = this.#subscriptions.get(uri);
     if (subs === undefined || !subs.delete(h)) return {};
-    if (subs.size > 0) return {};
-    this.#subscriptions.delete(uri);
-    return this.upstream.request('resources/unsubscribe', { uri }, { signal: ctx?.signal });
+    if (subs.size === 0) this.#subscriptions.delete(uri);
+    return this.upstream.request('resources/unsubscribe', { uri }, { signal: ctx?.signal, subscriber: h });
   }
 
   remove(h: PassthroughHandler): void {

@@ -151,24 +151,22 @@ export class TeamGateway implements SessionHandlerFactory {
     return min;
   }
 
+  // The upstream ref-counts the server's subscription across every route (src/servers/subscription-set.ts);
+  // this map only says which of our sessions get the updates.
   async subscribe(h: TeamSessionHandler, u: GatewayUpstream, uri: string, signal?: AbortSignal): Promise<JsonObject> {
+    const result = await u.request('resources/subscribe', { uri }, { signal, subscriber: h });
     let byUri = this.#subscriptions.get(u);
     if (!byUri) this.#subscriptions.set(u, (byUri = new Map()));
-    const subs = byUri.get(uri);
-    if (subs && subs.size > 0) {
-      subs.add(h);
-      return {};
-    }
-    const result = await u.request('resources/subscribe', { uri }, { signal });
     byUri.set(uri, (byUri.get(uri) ?? new Set()).add(h));
     return result;
   }
 
   async unsubscribe(h: TeamSessionHandler, u: GatewayUpstream, uri: string, signal?: AbortSignal): Promise<JsonObject> {
-    const subs = this.#subscriptions.get(u)?.get(uri);
-    if (!subs?.delete(h) || subs.size > 0) return {};
-    this.#subscriptions.get(u)?.delete(uri);
-    return u.request('resources/unsubscribe', { uri }, { signal });
+    const byUri = this.#subscriptions.get(u);
+    const subs = byUri?.get(uri);
+    if (!subs?.delete(h)) return {};
+    if (subs.size === 0) byUri!.delete(uri);
+    return u.request('resources/unsubscribe', { uri }, { signal, subscriber: h });
   }
 
   remove(h: TeamSessionHandler): void {

@@ -12,6 +12,8 @@ export interface UpstreamCallOptions {
   timeoutMs?: number;
   /** Progress pushes the deadline out by `timeoutMs`, never past this many ms after the call began (default 10x `timeoutMs`). */
   maxTimeoutMs?: number;
+  /** For resources/subscribe and /unsubscribe: who holds the subscription; the upstream ref-counts holders (src/servers/subscription-set.ts). */
+  subscriber?: object;
   /** Notifications the server relates to this call (progress with the caller's token restored, logging). */
   onNotification?(n: JsonRpcNotification): void;
   /** Server→client requests raised during this call (sampling, elicitation, roots, ping); `signal` aborts when the server cancels it. */

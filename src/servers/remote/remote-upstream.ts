@@ -8,6 +8,7 @@ import type { McpServerConfig } from '../../config/server-config';
 import { CallDeadline } from '../call-deadline';
 import type { ServerEventEmitter, ServerRef } from '../events';
 import type { ManagedUpstream, ServerSnapshot } from '../managed';
+import { SubscriptionSet } from '../subscription-set';
 import type { ServerStatus, UpstreamCallOptions, UpstreamListener } from '../upstream';
 import type { RemoteConnection } from './connection';
 import { protocolError, SessionExpiredError, TransportError, timeoutError } from './errors';
@@ -61,6 +62,7 @@ export class RemoteUpstream implements ManagedUpstream {
   readonly #progress = new Map<string, PendingCall>();
   readonly #listeners = new Set<UpstreamListener>();
   readonly #conn: RemoteConnection;
+  readonly #subscriptions: SubscriptionSet;
 
   constructor(
     private readonly opts: RemoteUpstreamOptions,
@@ -75,6 +77,7 @@ export class RemoteUpstream implements ManagedUpstream {
       serverSlug: this.serverSlug, ...(opts.config.user_id !== undefined ? { userId: opts.config.user_id } : {})
     };
     this.#conn = connect(this);
+    this.#subscriptions = new SubscriptionSet((m, p, o) => this.request(m, p, o), opts.log);
   }
 
   get status(): ServerStatus {
@@ -110,6 +113,7 @@ export class RemoteUpstream implements ManagedUpstream {
   }
 
   async request(method: string, params: JsonObject | undefined, options: UpstreamCallOptions = {}): Promise<JsonObject> {
+    if (SubscriptionSet.handles(method, params, options)) return this.#subscriptions.request(method, params!, options);
     await this.ensureReady();
     this.#lastActivity = Date.now();
     const generation = this.#generation;
@@ -232,6 +236,7 @@ export class RemoteUpstream implements ManagedUpstream {
       this.#sessions++;
       this.#cancelRecovery();
       this.#setStatus('online');
+      this.#subscriptions.renew();
       this.opts.log.info({ server: this.serverSlug, protocolVersion: version }, 'remote MCP server online');
     } catch (err) {
       const e = err instanceof JsonRpcError ? err : err instanceof SessionExpiredError

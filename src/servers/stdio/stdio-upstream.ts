@@ -7,6 +7,7 @@ import { LATEST_PROTOCOL_VERSION, isSupportedProtocolVersion } from '../../mcp/p
 import type { SandboxDriver, SandboxSpawnPlan } from '../../sandbox/types';
 import type { ServerEventEmitter, ServerEvents, ServerRef } from '../events';
 import type { ManagedUpstream, ServerSnapshot } from '../managed';
+import { SubscriptionSet } from '../subscription-set';
 import type { ServerStatus, UpstreamCallOptions, UpstreamListener } from '../upstream';
 import { ChildHandle, type ExitInfo } from './child-process';
 import { CrashPolicy } from './crash-policy';
@@ -83,6 +84,7 @@ export class StdioUpstream implements ManagedUpstream {
   readonly #ref: ServerRef;
   readonly #o: StdioRuntimeOptions;
   readonly #log: Logger;
+  readonly #subscriptions: SubscriptionSet;
   readonly #redact: (text: string) => string;
 
   constructor(private readonly deps: StdioUpstreamDeps) {
@@ -94,6 +96,7 @@ export class StdioUpstream implements ManagedUpstream {
     this.#ref = { installationId: c.installation_id, installationName: c.installation_name, teamId: c.team_id, serverSlug: c.server_slug, ...(c.user_id ? { userId: c.user_id } : {}) };
     this.#redact = makeRedactor(Object.values(c.env ?? {}));
     this.#log = deps.log.child({ team_id: c.team_id, server_slug: c.server_slug, ...(c.user_id ? { user_id: c.user_id } : {}) });
+    this.#subscriptions = new SubscriptionSet((m, p, o) => this.request(m, p, o), this.#log);
   }
 
   get teamId(): string {
@@ -148,6 +151,7 @@ export class StdioUpstream implements ManagedUpstream {
   }
 
   async request(method: string, params: JsonObject | undefined, options: UpstreamCallOptions = {}): Promise<JsonObject> {
+    if (SubscriptionSet.handles(method, params, options)) return this.#subscriptions.request(method, params!, options);
     this.#active++;
     this.#requestCount++;
     this.#lastActivity = this.#o.now();
@@ -368,6 +372,7 @@ export class StdioUpstream implements ManagedUpstream {
       this.#lastPid = pid;
       this.#lastActivity = this.#o.now();
       this.#setStatus('online');
+      this.#subscriptions.renew();
       this.#announce(kind, pid!, oldPid, this.#o.now() - t0);
     } catch (err) {
       // Did it die on its own, before we gave up on it?
