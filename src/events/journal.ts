@@ -37,7 +37,8 @@ export class DurableEventQueue implements EventSink {
   #cursor = 0;
   #lastSeq = 0;
   #doneSinceCompact = 0;
-  #pendingWrite: string[] = [];
+  /** Journal bytes not yet written (a disk-full write leaves its unwritten tail here). */
+  #pendingWrite: Buffer[] = [];
   #writeScheduled = false;
   #writeFailing = false;
 
@@ -67,6 +68,11 @@ export class DurableEventQueue implements EventSink {
     return this.#mem.length;
   }
 
+  /** The journal cannot be written (disk full, not writable): events are held in memory only. */
+  get writeFailing(): boolean {
+    return this.#writeFailing;
+  }
+
   push(event: SatelliteEvent): void {
     if (event.seq <= this.#lastSeq) throw new Error(`event sequence ${event.seq} is not after ${this.#lastSeq}`);
     this.#lastSeq = event.seq;
@@ -83,10 +89,10 @@ export class DurableEventQueue implements EventSink {
     if (this.#spilled === 0 && this.#mem.length >= this.#max) {
       // Spilling starts: later events are read back from the journal from where this one lands.
       this.flushWrites();
-      this.#diskOffset = fstatSync(this.#fd).size + Buffer.byteLength(this.#pendingWrite.join(''));
+      this.#diskOffset = fstatSync(this.#fd).size + this.#pendingWrite.reduce((n, b) => n + b.length, 0);
       this.#log?.warn({ inMemory: this.#mem.length }, 'event queue full in memory; spilling to disk');
     }
-    this.#pendingWrite.push(line);
+    this.#pendingWrite.push(Buffer.from(line));
     if (!this.#writeScheduled) {
       this.#writeScheduled = true;
       setImmediate(() => this.flushWrites());
@@ -113,11 +119,11 @@ export class DurableEventQueue implements EventSink {
     if (this.#fd === undefined) return; // a post that outlived shutdown: the cursor is all that matters
     try {
       if (this.size === 0) {
-        this.flushWrites();
-        if (this.size === 0 && this.#fd !== undefined && this.#pendingWrite.length === 0) {
-          ftruncateSync(this.#fd, 0);
-          this.#doneSinceCompact = 0;
-        }
+        // All finished: bytes still waiting for disk space (disk full) describe finished events only.
+        this.#pendingWrite = [];
+        this.#writeFailing = false;
+        ftruncateSync(this.#fd, 0);
+        this.#doneSinceCompact = 0;
       } else if (this.#spilled === 0 && this.#doneSinceCompact >= COMPACT_AFTER) {
         this.#rewrite(this.#mem);
       }
@@ -131,13 +137,15 @@ export class DurableEventQueue implements EventSink {
   flushWrites(): void {
     this.#writeScheduled = false;
     if (this.#pendingWrite.length === 0 || this.#fd === undefined) return;
-    const text = this.#pendingWrite.join('');
+    const data = Buffer.concat(this.#pendingWrite);
     this.#pendingWrite = [];
+    let written = 0;
     try {
-      writeSync(this.#fd, text);
+      // A filling disk takes part of a write without an error; the next call then fails ENOSPC.
+      while (written < data.length) written += writeSync(this.#fd, data, written);
     } catch (err) {
-      // Disk full or gone: keep the lines in memory and try again with the next write.
-      this.#pendingWrite.unshift(text);
+      // Disk full or gone: keep the unwritten bytes in memory and try again with the next write.
+      this.#pendingWrite.unshift(data.subarray(written));
       if (!this.#writeFailing) this.#log?.error({ err, file: this.#journal }, 'cannot write the event journal; events are kept in memory only');
       this.#writeFailing = true;
       return;

@@ -28,6 +28,10 @@ export default fp(async (app: FastifyInstance) => {
       throw new ConfigError(`Cannot keep the event journal in ${dir} (SATELLITE_DATA_DIR): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     bus.attachSink(queue);
+    // A full or read-only disk does not stop the satellite; /ready says so until writes succeed.
+    app.addHook('onReady', async () => {
+      if (app.hasDecorator('readiness')) app.readiness.add('event-journal', () => (queue.writeFailing ? 'cannot write the event journal (disk full or not writable); events are kept in memory only' : undefined));
+    });
     // The events plugin is registered early, so this runs after later plugins closed: their last
     // events are in the queue when the backend link flushes it.
     app.addHook('onClose', async () => {
