@@ -68,6 +68,8 @@ export const ENV_SPEC: readonly EnvVarSpec[] = [
   { name: 'TEAM_MAX_CONCURRENT_REQUESTS', kind: int(0, 1 << 20), default: '256', description: 'MCP requests in flight per team (0 = unlimited; 429 beyond)' },
   { name: 'TEAM_RATE_LIMIT_RPS', kind: int(0, 1 << 20), default: '1000', description: 'sustained MCP requests per second per team (0 = unlimited; 429 beyond)' },
   { name: 'TEAM_RATE_LIMIT_BURST', kind: int(1, 1 << 20), default: '2000', description: 'requests a team may send at once before TEAM_RATE_LIMIT_RPS applies' },
+  { name: 'TOOL_RATE_LIMIT_RPS', kind: int(0, 1 << 20), default: '0', description: 'sustained calls per second per team and tool, decided from the Mcp-Name header of 2026-07-28 requests (0 = unlimited; 429 beyond)' },
+  { name: 'TOOL_RATE_LIMIT_BURST', kind: int(1, 1 << 20), default: '100', description: 'calls of one tool a team may send at once before TOOL_RATE_LIMIT_RPS applies' },
   { name: 'TEAM_MAX_CONCURRENT_SERVER_CALLS', kind: int(0, 1 << 20), default: '100', description: 'calls in flight per team towards its MCP servers (0 = unlimited; then queued)' },
   { name: 'TEAM_MAX_QUEUED_SERVER_CALLS', kind: int(0, 1 << 20), default: '200', description: 'calls a saturated team may queue; beyond, refused with JSON-RPC error -32010' },
   { name: 'TEAM_SERVER_CALL_QUEUE_WAIT_MS', kind: int(0, 600_000), default: '10000', description: 'longest a queued call waits for a slot before it is refused' },

@@ -44,6 +44,8 @@ export interface EnvConfig {
     negativeCacheTtlSeconds: number;
   };
   teamLimits: { maxConcurrent: number; rps: number; burst: number };
+  /** Per team and tool, from the Mcp-Name header of modern requests (src/transports/modern/). */
+  toolLimits: { rps: number; burst: number };
   /** Per-team budgets towards the team's servers (src/budgets/); teams may override them in the config file. */
   budgets: { maxConcurrentCalls: number; maxQueuedCalls: number; queueWaitMs: number; memoryMb: number; memoryCheckSeconds: number };
   auditLogFile: string;
@@ -166,6 +168,10 @@ export function loadEnv(env: RawEnv = process.env): EnvConfig {
       maxConcurrent: v.TEAM_MAX_CONCURRENT_REQUESTS as number,
       rps: v.TEAM_RATE_LIMIT_RPS as number,
       burst: v.TEAM_RATE_LIMIT_BURST as number
+    },
+    toolLimits: {
+      rps: v.TOOL_RATE_LIMIT_RPS as number,
+      burst: v.TOOL_RATE_LIMIT_BURST as number
     },
     budgets: {
       maxConcurrentCalls: v.TEAM_MAX_CONCURRENT_SERVER_CALLS as number,

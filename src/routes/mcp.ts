@@ -7,7 +7,7 @@ import { sendJsonRpcError } from '../transports/http-guards';
 import { transportContext } from '../transports/route-context';
 import { teamTarget } from '../transports/team-target';
 import { handleDelete, handleGet, handlePost } from '../transports/streamable-http';
-import { authorizeByHeader, modernContext, modernPost, modernStreamRefusal } from '../transports/modern/routes';
+import { headerGate, modernContext, modernPost, modernStreamRefusal } from '../transports/modern/routes';
 
 const serverTarget = (req: FastifyRequest): SessionTarget => ({
   kind: 'server',
@@ -25,7 +25,7 @@ export default fp(async (app: FastifyInstance) => {
   const { deps, onRequest } = transportContext(app);
   // 2026-07-28 beside the 2025 era on the same URLs (src/transports/modern/).
   const modern = modernContext(app, deps);
-  const preParsing = authorizeByHeader(deps);
+  const preParsing = headerGate(app, deps);
   const endpoints: Array<{ url: string; target: (req: FastifyRequest) => SessionTarget; what: string; params?: typeof slugParams }> = [
     { url: '/mcp', target: teamTarget, what: 'team endpoint: every server of the caller\'s team, tools named <server_slug>__<tool>' },
     { url: '/servers/:slug/mcp', target: serverTarget, what: 'one server of the caller\'s team, passed through unrenamed', params: slugParams }

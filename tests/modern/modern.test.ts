@@ -59,7 +59,7 @@ describe('dual era on one endpoint', () => {
     const res = await fetch(next, { method: 'POST', headers: headers(), body: initBody(1, '2025-11-25') });
     expect(res.status).toBe(200);
     expect(res.headers.get('mcp-session-id')).toEqual(expect.any(String));
-    expect((await res.json()).result.protocolVersion).toBe('2025-11-25');
+    expect(((await res.json()) as { result: { protocolVersion: string } }).result.protocolVersion).toBe('2025-11-25');
   });
 });
 
@@ -143,7 +143,7 @@ describe('modern protocol rules', () => {
     // An unparsable body with a valid header is refused by the body parser, not by the scope check.
     const res = await fetch(next, { method: 'POST', headers: modernHeaders('tools/list', {}), body: '{not json' });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.code).toBe(-32700);
+    expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32700);
   });
 
   it('sends log messages only when the request asks for a level', async () => {

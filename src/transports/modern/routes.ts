@@ -2,11 +2,12 @@
 // header-based authorization before the body is read, 405 for modern GET/DELETE, shutdown.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError } from '../../auth/errors';
+import { TeamLimits } from '../../auth/team-limits';
 import { MrtrStore } from '../../gateway/mrtr-store';
 import { ErrorCode } from '../../mcp/jsonrpc';
 import type { SessionTarget } from '../../mcp/session-contract';
 import { parseBody } from '../body';
-import type { TransportDeps } from '../deps';
+import { identityOf, type TransportDeps } from '../deps';
 import { acceptsBoth, isJsonContentType, sendJsonRpcError } from '../http-guards';
 import type { ModernDeps } from './deps';
 import { decodeHeaderValue } from './headers';
@@ -33,26 +34,40 @@ export function modernContext(app: FastifyInstance, deps: TransportDeps): Modern
 }
 
 /**
- * preParsing: a modern request names its method in Mcp-Method, so the scope check (and any
- * refusal) happens before the body is read; the body must then match the header (-32020).
+ * preParsing: a modern request names its method (and tool) in headers, so the scope check and the
+ * per-tool rate limit (with any refusal) happen before the body is read; the body must then match
+ * the headers (-32020). The per-team limit already ran with authentication (onRequest).
  */
-export function authorizeByHeader(deps: TransportDeps) {
+export function headerGate(app: FastifyInstance, deps: TransportDeps) {
+  const { rps, burst } = app.satellite.env.toolLimits;
+  // The team bucket logic keyed by team and tool; no concurrency cap here (maxConcurrent 0).
+  const toolLimits = rps > 0 ? new TeamLimits({ maxConcurrent: 0, rps, burst }) : undefined;
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const method = header(req, 'mcp-method');
     if (method === undefined || header(req, 'mcp-session-id') !== undefined || req.method !== 'POST') return;
-    let name: string;
+    let decoded: string;
+    let tool: string | undefined;
     try {
-      name = decodeHeaderValue(method);
+      decoded = decodeHeaderValue(method);
+      const name = header(req, 'mcp-name');
+      tool = decoded === 'tools/call' && name !== undefined ? decodeHeaderValue(name) : undefined;
     } catch (e) {
       sendModernError(reply, null, e, 400);
       return;
     }
     try {
-      deps.authorize(req, name);
+      deps.authorize(req, decoded);
     } catch (e) {
       if (!(e instanceof AuthError)) throw e;
       deps.sendAuthError(reply, e, null);
+      return;
     }
+    if (toolLimits === undefined || tool === undefined) return;
+    const refused = toolLimits.admit(`${identityOf(req).teamId}\u0000${tool}`, req, reply);
+    if (refused === undefined) return;
+    req.log.info({ teamId: identityOf(req).teamId, tool }, 'MCP tool call refused: per-tool rate limit');
+    sendJsonRpcError(reply.header('retry-after', String(refused.retryAfterSeconds)), 429, ErrorCode.ConnectionClosed,
+      `Rate limit exceeded for tool ${tool} (${rps} calls per second per team)`);
   };
 }
 
