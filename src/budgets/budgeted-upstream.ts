@@ -1,8 +1,8 @@
-// A hosted server whose calls pass the team's gate first; everything else goes straight through.
+// A hosted server whose calls pass the team's gate first. A Proxy rather than a wrapper class:
+// everything else (status, snapshot, pid, members added later, instanceof) is the server's own.
 import type { JsonObject } from '../mcp/jsonrpc';
-import type { McpServerConfig } from '../config/server-config';
-import type { ManagedUpstream, ServerLogLine, ServerSnapshot } from '../servers/managed';
-import type { ServerStatus, UpstreamCallOptions, UpstreamListener } from '../servers/upstream';
+import type { ManagedUpstream } from '../servers/managed';
+import type { UpstreamCallOptions } from '../servers/upstream';
 import type { TeamGate } from './team-gate';
 
 /** Work a client asks for; discovery (lists), pings and subscriptions are not held back. */
@@ -13,80 +13,22 @@ export interface Sleepable {
   sleepNow?(now: number): boolean;
 }
 
-export class BudgetedUpstream implements ManagedUpstream, Sleepable {
-  readonly logs?: () => ServerLogLine[];
-
-  constructor(readonly inner: ManagedUpstream & Sleepable, private readonly gate: TeamGate) {
-    if (inner.logs) this.logs = () => inner.logs!();
-  }
-
-  get teamId(): string {
-    return this.inner.teamId;
-  }
-
-  get serverSlug(): string {
-    return this.inner.serverSlug;
-  }
-
-  get config(): McpServerConfig {
-    return this.inner.config;
-  }
-
-  get status(): ServerStatus {
-    return this.inner.status;
-  }
-
-  get initializeResult(): JsonObject | undefined {
-    return this.inner.initializeResult;
-  }
-
-  ensureReady(): Promise<void> {
-    return this.inner.ensureReady();
-  }
-
-  async request(method: string, params: JsonObject | undefined, options?: UpstreamCallOptions): Promise<JsonObject> {
-    if (!GATED.has(method)) return this.inner.request(method, params, options);
-    const release = await this.gate.acquire(this.teamId, this.config.team_slug, options?.signal);
+export function budgeted<T extends ManagedUpstream>(inner: T, gate: TeamGate): T {
+  const request = async (method: string, params: JsonObject | undefined, options?: UpstreamCallOptions): Promise<JsonObject> => {
+    if (!GATED.has(method)) return inner.request(method, params, options);
+    const release = await gate.acquire(inner.teamId, inner.config.team_slug, options?.signal);
     try {
-      return await this.inner.request(method, params, options);
+      return await inner.request(method, params, options);
     } finally {
       release();
     }
-  }
-
-  notify(method: string, params?: JsonObject): void {
-    this.inner.notify(method, params);
-  }
-
-  addListener(listener: UpstreamListener): () => void {
-    return this.inner.addListener(listener);
-  }
-
-  start(): Promise<void> {
-    return this.inner.start();
-  }
-
-  restart(): Promise<void> {
-    return this.inner.restart();
-  }
-
-  stop(): Promise<void> {
-    return this.inner.stop();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-
-  checkDormancy(now: number): boolean {
-    return this.inner.checkDormancy(now);
-  }
-
-  sleepNow(now: number): boolean {
-    return this.inner.sleepNow?.(now) ?? false;
-  }
-
-  snapshot(): ServerSnapshot {
-    return this.inner.snapshot();
-  }
+  };
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'request') return request;
+      const value: unknown = Reflect.get(target, prop, target);
+      // Methods run on the server itself (its private fields are not on the proxy).
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    }
+  });
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { EnvConfig } from '../config/env';
 import type { StandaloneConfig } from '../config/standalone';
 import type { ManagedUpstream } from '../servers/managed';
-import { BudgetedUpstream, type Sleepable } from './budgeted-upstream';
+import { budgeted, type Sleepable } from './budgeted-upstream';
 import { teamBudget, type TeamBudget } from './limits';
 import { MemoryGuard, type TeamMemory } from './memory-guard';
 import { TeamGate } from './team-gate';
@@ -38,7 +38,7 @@ export class TeamBudgets {
 
   /** The registry's `wrap`: calls of this upstream pass the team's gate. */
   wrap(upstream: ManagedUpstream): ManagedUpstream {
-    return new BudgetedUpstream(upstream, this.gate);
+    return budgeted(upstream, this.gate);
   }
 
   checkMemory(): TeamMemory[] {

@@ -17,5 +17,7 @@ export function permanentFailure(upstream: GatewayUpstream): string | undefined 
 
 export function unavailableText(upstream: GatewayUpstream, err: unknown): string {
   const why = (err as Error | undefined)?.message ?? upstream.snapshot?.().lastError ?? upstream.status;
+  // Only the user can fix it: the message says how, retrying will not help.
+  if (upstream.status === 'requires_reauth') return why;
   return `Server '${upstream.serverSlug}' is unavailable right now (${why.replace(/\.$/, '')}). Try again in a moment; if it keeps failing, ask an administrator to check the server.`;
 }

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import { scheduleMemoryChecks } from '../budgets/schedule';
 import { TeamBudgets } from '../budgets/team-budgets';
+import { UpstreamTokenCache, type RetrieveUpstreamToken } from '../servers/remote/oauth-tokens';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createSandboxDriver } from '../sandbox/factory';
@@ -28,6 +29,12 @@ export interface ServersPluginOptions {
   stdio?: Partial<StdioRuntimeOptions>;
 }
 
+/** Upstream OAuth tokens come from the control plane in backend mode; standalone has none. */
+function backendTokens(app: FastifyInstance): RetrieveUpstreamToken | undefined {
+  const link = app.hasDecorator('backend') ? app.getDecorator<FastifyInstance['backend']>('backend') : null;
+  return link ? (ref) => link.client.retrieveUpstreamToken(ref) : undefined;
+}
+
 /** Decorates `app.servers` (the ServerRegistry) built from the config store; every child dies on close. */
 export default fp(async (app: FastifyInstance, opts: ServersPluginOptions) => {
   const env = app.satellite.env;
@@ -40,7 +47,9 @@ export default fp(async (app: FastifyInstance, opts: ServersPluginOptions) => {
     stdio: stdioRuntimeOptions(env, opts.stdio),
     remoteFactory: opts.remoteFactory ?? remoteUpstreamFactory(env.process.requestTimeoutMs),
     eager: opts.eager ?? true,
-    wrap: (u): ManagedUpstream => budgets.wrap(u)
+    wrap: (u): ManagedUpstream => budgets.wrap(u),
+    // The backend plugin comes later: the token source is looked up when a token is needed.
+    upstreamTokens: new UpstreamTokenCache({ retrieve: () => backendTokens(app) })
   });
   app.decorate('servers', registry);
   app.decorate('budgets', budgets);

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { McpServerConfig, TransportType } from '../config/server-config';
 import type { ServerEventEmitter } from './events';
+import type { UpstreamTokenCache } from './remote/oauth-tokens';
 import type { ServerStatus, Upstream } from './upstream';
 
 export interface ServerSnapshot {
@@ -53,6 +54,8 @@ export interface ManagedUpstream extends Upstream {
 export interface UpstreamFactoryContext {
   events: ServerEventEmitter;
   log: Logger;
+  /** Per-user upstream OAuth tokens (`requires_oauth` entries). */
+  upstreamTokens?: UpstreamTokenCache;
 }
 
 /** Builds the upstream of a non-stdio entry (http, sse); undefined when it cannot be hosted. */

@@ -8,6 +8,7 @@ import type { SandboxDriver } from '../sandbox/types';
 import { AwaitingConfigUpstream, awaitsUserConfig } from './awaiting-config';
 import { ServerEventEmitter } from './events';
 import type { ManagedUpstream, ServerSnapshot, UpstreamFactory } from './managed';
+import type { UpstreamTokenCache } from './remote/oauth-tokens';
 import { serverKey, stableStringify } from './server-key';
 import type { StdioRuntimeOptions } from './stdio/options';
 import { StdioUpstream } from './stdio/stdio-upstream';
@@ -25,6 +26,8 @@ export interface ServerRegistryOptions {
   dormancyIntervalMs?: number;
   /** Wraps every built upstream (team call budgets, src/budgets/). */
   wrap?: (upstream: ManagedUpstream) => ManagedUpstream;
+  /** Upstream OAuth tokens per user for remote `requires_oauth` entries. */
+  upstreamTokens?: UpstreamTokenCache;
 }
 
 interface Entry {
@@ -212,7 +215,7 @@ export class ServerRegistry {
     }
     let upstream: ManagedUpstream | undefined;
     try {
-      upstream = this.opts.remoteFactory?.(config, { events: this.events, log });
+      upstream = this.opts.remoteFactory?.(config, { events: this.events, log, ...(this.opts.upstreamTokens ? { upstreamTokens: this.opts.upstreamTokens } : {}) });
     } catch (err) {
       log.error({ err, team_id: config.team_id, server_slug: config.server_slug }, 'cannot build the upstream of this server: skipped');
       return undefined;

@@ -27,6 +27,8 @@ const NETWORK_WORDS: Record<string, string> = {
 };
 
 export function unreachableError(slug: string, err: unknown): JsonRpcError {
+  // Already in words (e.g. an OAuth server that needs the user to re-authorize).
+  if (err instanceof JsonRpcError) return err;
   const e = err as { code?: string; cause?: { code?: string }; message?: string };
   const code = e.code ?? e.cause?.code;
   const why = code ? `${code}${NETWORK_WORDS[code] ? `: ${NETWORK_WORDS[code]}` : ''}` : e.message ?? String(err);

@@ -3,6 +3,7 @@
 // credentials into every other request (reference §8 item 1).
 import { Pool, type Dispatcher } from 'undici';
 import type { McpServerConfig } from '../../config/server-config';
+import type { EndpointAuth } from './oauth-auth';
 
 export interface HttpCall {
   method: 'GET' | 'POST' | 'DELETE';
@@ -21,7 +22,8 @@ export class HttpEndpoint {
   readonly #pool: Pool;
   readonly #headers: Record<string, string>;
 
-  constructor(config: Pick<McpServerConfig, 'url' | 'url_query_params' | 'headers'>, userAgent: string) {
+  /** `auth`: a per-user OAuth server's Authorization, added to every request (src/servers/remote/oauth-auth.ts). */
+  constructor(config: Pick<McpServerConfig, 'url' | 'url_query_params' | 'headers'>, userAgent: string, private readonly auth?: EndpointAuth) {
     this.url = new URL(config.url ?? '');
     for (const [k, v] of Object.entries(config.url_query_params ?? {})) this.url.searchParams.set(k, v);
     this.#pool = new Pool(this.url.origin, { keepAliveTimeout: 30_000, connect: { timeout: 10_000 } });
@@ -38,19 +40,26 @@ export class HttpEndpoint {
     return u.origin === this.url.origin;
   }
 
-  request(call: HttpCall): Promise<Dispatcher.ResponseData> {
+  async request(call: HttpCall): Promise<Dispatcher.ResponseData> {
     const url = call.url ?? this.url;
     if (!this.sameOrigin(url)) throw new Error(`refusing to send credentials to another origin (${url.origin})`);
-    return this.#pool.request({
+    // Protocol headers win over configured ones; the user's OAuth token wins over both.
+    const headers = { ...this.#headers, ...call.headers };
+    if (this.auth) headers.authorization = await this.auth.authorization();
+    const res = await this.#pool.request({
       method: call.method,
       path: `${url.pathname}${url.search}`,
-      // Protocol headers win over configured ones.
-      headers: { ...this.#headers, ...call.headers },
+      headers,
       body: call.body,
       signal: call.signal,
       headersTimeout: call.headersTimeoutMs ?? null,
       bodyTimeout: call.stream ? 0 : null
     });
+    if (this.auth && res.statusCode === 401) {
+      res.body.resume();
+      throw this.auth.rejected();
+    }
+    return res;
   }
 
   async close(): Promise<void> {

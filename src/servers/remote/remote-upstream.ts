@@ -12,6 +12,7 @@ import { SubscriptionSet } from '../subscription-set';
 import type { ServerStatus, UpstreamCallOptions, UpstreamListener } from '../upstream';
 import type { RemoteConnection } from './connection';
 import { protocolError, SessionExpiredError, TransportError, timeoutError } from './errors';
+import { ReauthRequiredError } from './oauth-auth';
 
 export type Log = Pick<BaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
 
@@ -242,7 +243,7 @@ export class RemoteUpstream implements ManagedUpstream {
       const e = err instanceof JsonRpcError ? err : err instanceof SessionExpiredError
         ? protocolError(this.serverSlug, 'it refused a new session') : new TransportError(`Server '${this.serverSlug}' could not be reached: ${(err as Error).message}`);
       this.#lastError = e;
-      this.#setStatus('error');
+      this.#setStatus(e instanceof ReauthRequiredError ? 'requires_reauth' : 'error');
       this.opts.log.warn({ server: this.serverSlug, error: e.message }, 'remote MCP server unavailable');
       this.#scheduleRecovery();
       throw e;
@@ -331,7 +332,7 @@ export class RemoteUpstream implements ManagedUpstream {
     if (err instanceof TransportError && !this.#closed && this.#status !== 'stopped') {
       this.#lastError = err;
       this.#lastAttempt = Date.now();
-      this.#setStatus('error');
+      this.#setStatus(err instanceof ReauthRequiredError ? 'requires_reauth' : 'error');
       this.#scheduleRecovery();
     }
     return err;
@@ -365,7 +366,7 @@ export class RemoteUpstream implements ManagedUpstream {
     if (this.#status === status) return;
     const previous = this.#status;
     this.#status = status;
-    const message = status === 'error' ? this.#lastError?.message : undefined;
+    const message = status === 'error' || status === 'requires_reauth' ? this.#lastError?.message : undefined;
     this.opts.events?.emit('status_changed', { ...this.#ref, status, previous, ...(message ? { message } : {}) });
     for (const l of this.#listeners) l.onStatus?.(status);
   }
