@@ -1,5 +1,6 @@
 // 2026-07-28 clients beside 2025 clients on the same endpoints: a real app, the conformance fixture
 // (with its 2026 tools) as real stdio servers, modern requests over raw fetch, 2025 ones with the SDK.
+import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -9,6 +10,7 @@ import { FIXTURE } from '../conformance/harness';
 import { headers, initBody, sseReader, server, startApp, TOKEN_A, TOKEN_A_BOB, TOKEN_B } from '../transports/helpers';
 import { MODERN, modern, modernBody, modernHeaders } from './helpers';
 
+const MINI = fileURLToPath(new URL('../fixtures/servers/mini-server.mjs', import.meta.url));
 const TOKEN_READ_ONLY = 'token-team-a-reader-0123456789abcdef';
 const ELICIT = 'next__test_input_required_result_elicitation';
 
@@ -18,7 +20,10 @@ let team: string;
 let next: string;
 
 beforeAll(async () => {
-  ({ app, base } = await startApp({}, { next: { ...server('team-a', 'next', [FIXTURE, '--2026']), installation_id: 'inst-a-next' } },
+  ({ app, base } = await startApp({}, {
+    next: { ...server('team-a', 'next', [FIXTURE, '--2026']), installation_id: 'inst-a-next' },
+    mini: { ...server('team-a', 'mini', [MINI]), installation_id: 'inst-a-mini' }
+  },
     { [TOKEN_READ_ONLY]: { team_id: 'team-a', user_id: 'reader', scopes: ['mcp:read'] } }));
   team = `${base}/mcp`;
   next = `${base}/servers/next/mcp`;
@@ -144,6 +149,26 @@ describe('modern protocol rules', () => {
     const res = await fetch(next, { method: 'POST', headers: modernHeaders('tools/list', {}), body: '{not json' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32700);
+  });
+
+  it('treats a closed response stream as cancellation of the request', async () => {
+    const mini = `${base}/servers/mini/mcp`;
+    const ac = new AbortController();
+    const hanging = modern(mini, 'tools/call', { name: 'hang', arguments: {} }, { signal: ac.signal }).catch((e: unknown) => e);
+    const cancelledIds = async (): Promise<unknown[]> => {
+      const r = await modern(mini, 'tools/call', { name: 'cancelled', arguments: {} });
+      return (JSON.parse((r.body.result!.content as Array<{ text: string }>)[0]!.text) as { cancelled: unknown[] }).cancelled;
+    };
+    const before = (await cancelledIds()).length;
+    await new Promise((r) => setTimeout(r, 200));
+    ac.abort();
+    expect(await hanging).toBeInstanceOf(Error);
+    let after = before;
+    for (let i = 0; i < 40 && after === before; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      after = (await cancelledIds()).length;
+    }
+    expect(after).toBe(before + 1);
   });
 
   it('sends log messages only when the request asks for a level', async () => {
