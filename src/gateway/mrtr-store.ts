@@ -7,6 +7,8 @@ import type { BridgedCall } from './mrtr-call';
 export interface MrtrStoreOptions {
   /** Calls parked at once (all teams); the oldest is dropped beyond it. */
   maxParked: number;
+  /** Calls one team may have parked; beyond it that team's oldest is dropped, never another team's. */
+  maxParkedPerTeam: number;
   /** How long a parked call waits for the retry. */
   ttlMs: number;
 }
@@ -32,6 +34,9 @@ export class MrtrStore {
   }
 
   park(call: BridgedCall, binding: string): string {
+    const team = call.identity.teamId;
+    const ours = [...this.#parked].filter(([, p]) => p.call.identity.teamId === team).map(([t]) => t);
+    for (let i = 0; i <= ours.length - this.o.maxParkedPerTeam; i++) this.#drop(ours[i]!, 'too many calls of this team waiting for input');
     while (this.#parked.size >= this.o.maxParked) {
       const oldest = this.#parked.keys().next().value as string;
       this.#drop(oldest, 'too many calls waiting for input');

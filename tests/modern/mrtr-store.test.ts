@@ -6,6 +6,7 @@ import type { JsonObject } from '../../src/mcp/jsonrpc';
 import type { ClientIdentity, McpSessionHandler, RequestContext } from '../../src/mcp/session-contract';
 
 const alice: ClientIdentity = { teamId: 'team-a', userId: 'alice', scopes: [], anonymous: false };
+const carol: ClientIdentity = { teamId: 'team-b', userId: 'carol', scopes: [], anonymous: false };
 
 /** A handler whose one request asks the client for elicitation and echoes the answer. */
 function asking(): { handler: McpSessionHandler; closed: () => boolean; aborted: () => boolean } {
@@ -24,9 +25,9 @@ function asking(): { handler: McpSessionHandler; closed: () => boolean; aborted:
   return { handler, closed: () => closed, aborted: () => aborted };
 }
 
-async function parkedCall(store: MrtrStore, binding: string): Promise<{ token: string; call: BridgedCall; probe: ReturnType<typeof asking> }> {
+async function parkedCall(store: MrtrStore, binding: string, who = alice): Promise<{ token: string; call: BridgedCall; probe: ReturnType<typeof asking> }> {
   const probe = asking();
-  const call = new BridgedCall(probe.handler, alice, { elicitation: {} }, true, undefined);
+  const call = new BridgedCall(probe.handler, who, { elicitation: {} }, true, undefined);
   call.start({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 't' } });
   const outcome = await call.next();
   expect(outcome).toEqual({ kind: 'input', inputRequests: { who: { method: 'elicitation/create', params: { message: 'name?' } } } });
@@ -36,8 +37,8 @@ async function parkedCall(store: MrtrStore, binding: string): Promise<{ token: s
 describe('MrtrStore', () => {
   const stores: MrtrStore[] = [];
   afterEach(() => { for (const s of stores.splice(0)) s.closeAll('test over'); });
-  const store = (maxParked: number, ttlMs: number): MrtrStore => {
-    const s = new MrtrStore({ maxParked, ttlMs });
+  const store = (maxParked: number, ttlMs: number, maxParkedPerTeam = maxParked): MrtrStore => {
+    const s = new MrtrStore({ maxParked, maxParkedPerTeam, ttlMs });
     stores.push(s);
     return s;
   };
@@ -65,6 +66,18 @@ describe('MrtrStore', () => {
     expect(s.take(first.token, binding)).toBeUndefined();
     expect(first.probe.aborted()).toBe(true);
     expect(first.probe.closed()).toBe(true);
+  });
+
+  it('makes a team that parks too many lose its own oldest call, not another team\'s', async () => {
+    const s = store(10, 10_000, 2);
+    const carols = await parkedCall(s, bindingOf(carol, 'team:team-b', 'tools/call', 't'), carol);
+    const first = await parkedCall(s, binding);
+    await parkedCall(s, binding);
+    await parkedCall(s, binding);
+    expect(s.size).toBe(3);
+    expect(first.probe.aborted()).toBe(true);
+    expect(carols.probe.aborted()).toBe(false);
+    expect(s.take(carols.token, bindingOf(carol, 'team:team-b', 'tools/call', 't'))).toBeDefined();
   });
 
   it('expires a call the client does not retry in time', async () => {

@@ -16,14 +16,15 @@ import { handleModernPost } from './post';
 import { header, isModernMessage, isModernStreamRequest } from './protocol';
 import { sendModernError } from './response';
 
-/** Parked input_required calls at once, over all teams. */
+/** Parked input_required calls at once, over all teams and per team. */
 const MAX_PARKED = 1000;
+const MAX_PARKED_PER_TEAM = 100;
 
 export function modernContext(app: FastifyInstance, deps: TransportDeps): ModernDeps {
   const modern: ModernDeps = {
     ...deps,
     // A parked call holds a backend request open: it may wait as long as a backend request may.
-    parked: new MrtrStore({ maxParked: MAX_PARKED, ttlMs: app.satellite.env.process.requestTimeoutMs }),
+    parked: new MrtrStore({ maxParked: MAX_PARKED, maxParkedPerTeam: MAX_PARKED_PER_TEAM, ttlMs: app.satellite.env.process.requestTimeoutMs }),
     listens: new ListenStreams()
   };
   app.addHook('preClose', async () => {
