@@ -9,6 +9,8 @@ export interface AuditActions {
   'session.ended': { team: string; user?: string; session: string; reason: string; durationMs?: number };
   /** `arguments` is reduced to its names and a keyed hash before it is written. */
   'tool.called': { team: string; user?: string; session?: string; server: string; tool: string; durationMs: number; outcome: AuditOutcome; arguments?: unknown; error?: string };
+  /** A live session id presented by another team or user: refused as unknown (404), recorded here. */
+  'session.denied': { team: string; user?: string; session: string; ownerTeam: string; reason: string };
   'auth.failed': { ip?: string; method: string; route: string; status: number; reason?: string; team?: string; requestId?: string };
   'config.changed': { source: string; added: string[]; removed: string[]; changed: string[]; teamsChanged: boolean; grantsChanged: boolean };
   'command.executed': { command: string; commandId?: string; outcome: AuditOutcome; error?: string };

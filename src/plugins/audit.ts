@@ -15,6 +15,7 @@ declare module 'fastify' {
 interface SessionEvents {
   on(event: 'connect', listener: (s: SessionInfo) => void): unknown;
   on(event: 'disconnect', listener: (s: SessionInfo & { reason: string; durationMs: number }) => void): unknown;
+  on(event: 'denied', listener: (s: { sessionId: string; teamId: string; userId?: string; ownerTeamId: string; reason: string }) => void): unknown;
 }
 interface SessionInfo {
   sessionId: string;
@@ -62,6 +63,9 @@ export default fp(async (app: FastifyInstance) => {
     }));
     sessions.on('disconnect', (s) => audit.record('session.ended', {
       team: s.teamId, user: s.userId, session: s.sessionId, reason: s.reason, durationMs: s.durationMs
+    }));
+    sessions.on('denied', (s) => audit.record('session.denied', {
+      team: s.teamId, user: s.userId, session: s.sessionId, ownerTeam: s.ownerTeamId, reason: s.reason
     }));
   });
 

@@ -25,9 +25,19 @@ export interface SessionEndInfo extends SessionInfo {
   toolCallCount: number;
 }
 
+/** A live session id presented by another team or user (a stolen or replayed id): answered 404. */
+export interface SessionDeniedInfo {
+  sessionId: string;
+  teamId: string;
+  userId?: string;
+  ownerTeamId: string;
+  reason: 'other_team' | 'other_user';
+}
+
 export interface SessionStoreEvents {
   connect: [info: SessionInfo];
   disconnect: [info: SessionEndInfo];
+  denied: [info: SessionDeniedInfo];
 }
 
 export interface SessionStoreOptions {
@@ -127,7 +137,11 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
   get(id: string, identity: ClientIdentity, target: SessionTarget, transport: TransportKind): McpSession | undefined {
     const s = this.#sessions.get(id);
     if (s === undefined || s.closed || s.transport !== transport) return undefined;
-    if (s.identity.teamId !== identity.teamId || s.identity.userId !== identity.userId) return undefined;
+    if (s.identity.teamId !== identity.teamId || s.identity.userId !== identity.userId) {
+      const reason = s.identity.teamId !== identity.teamId ? 'other_team' : 'other_user';
+      this.emit('denied', { sessionId: id, teamId: identity.teamId, userId: identity.userId, ownerTeamId: s.identity.teamId, reason });
+      return undefined;
+    }
     if (targetKey(s.target) !== targetKey(target)) return undefined;
     return s;
   }
