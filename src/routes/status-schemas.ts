@@ -35,6 +35,13 @@ export const teamStatusSchema = {
       required: ['team', 'servers'],
       properties: {
         team: { type: 'object', required: ['id'], properties: { id: { type: 'string' }, slug: { type: 'string' }, name: { type: 'string' } } },
+        budget: {
+          type: 'object',
+          description: 'The team\'s budgets towards its servers and their use now (0 = unlimited)',
+          properties: {
+            maxConcurrentCalls: { type: 'integer' }, callsInFlight: { type: 'integer' }, callsQueued: { type: 'integer' }, memoryBudgetMb: { type: 'integer' }
+          }
+        },
         servers: {
           type: 'array',
           items: {
@@ -49,7 +56,10 @@ export const teamStatusSchema = {
               pid: { type: 'integer' },
               uptimeSeconds: { type: 'integer' },
               restarts: { type: 'integer' },
-              toolsCount: { type: 'integer' }
+              toolsCount: { type: 'integer' },
+              userId: { type: 'string' },
+              instanceId: { type: 'string' },
+              statusMessage: { type: 'string' }
             }
           }
         }

@@ -12,7 +12,15 @@ export interface TeamServerStatus {
   uptimeSeconds?: number;
   restarts: number;
   toolsCount?: number;
+  /** Per-user instances: whose it is (only its owner sees it). */
+  userId?: string;
+  instanceId?: string;
+  /** What the user must do (awaiting_user_config, requires_reauth); other errors stay in the logs. */
+  statusMessage?: string;
 }
+
+/** Statuses only the user can resolve: their message is for them. */
+const USER_ACTION = new Set(['awaiting_user_config', 'requires_reauth']);
 
 const visibleTo = (identity: ClientIdentity, owner: { userId?: string }) => owner.userId === undefined || owner.userId === identity.userId;
 
@@ -48,7 +56,10 @@ export function teamServers(config: StandaloneConfig, identity: ClientIdentity, 
       ...(snap?.pid !== undefined ? { pid: snap.pid } : {}),
       ...(snap?.uptimeSeconds !== undefined ? { uptimeSeconds: Math.round(snap.uptimeSeconds) } : {}),
       restarts: snap?.restarts ?? 0,
-      ...(toolsCount !== undefined ? { toolsCount } : {})
+      ...(toolsCount !== undefined ? { toolsCount } : {}),
+      ...(server.user_id !== undefined ? { userId: server.user_id } : {}),
+      ...(server.instance_id !== undefined ? { instanceId: server.instance_id } : {}),
+      ...(snap?.lastError && USER_ACTION.has(snap.status) ? { statusMessage: snap.lastError } : {})
     });
   }
   return out.sort((a, b) => a.slug.localeCompare(b.slug));

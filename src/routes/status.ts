@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientIdentity } from '../mcp/session-contract';
 import { jobsStatusSchema, readySchema, teamStatusSchema } from './status-schemas';
 import { teamServers, type CachedToolCount } from './status-team';
+import { teamBudgetStatus } from '../budgets/status';
 
 type Authenticate = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> | void;
 
@@ -39,7 +40,8 @@ export default async function statusRoutes(app: FastifyInstance, opts: StatusRou
     const team = config.teams[identity.teamId];
     return {
       team: { id: identity.teamId, ...(team ? { slug: team.slug } : {}), ...(team?.name ? { name: team.name } : {}) },
-      servers: teamServers(config, identity, snapshots, cached)
+      servers: teamServers(config, identity, snapshots, cached),
+      ...(app.hasDecorator('budgets') ? { budget: teamBudgetStatus(app.budgets, identity.teamId) } : {})
     };
   });
 

@@ -15,7 +15,7 @@ const MB = 1024 * 1024;
 
 const doc = {
   teams: {
-    [A.id]: { slug: A.slug, budgets: { max_concurrent_calls: 2, max_queued_calls: 2, queue_wait_ms: 300 } },
+    [A.id]: { slug: A.slug, budgets: { max_concurrent_calls: 2, max_queued_calls: 2, queue_wait_ms: 1500 } },
     [B.id]: { slug: B.slug },
     [M.id]: { slug: M.slug }
   },
@@ -42,7 +42,7 @@ describe('team budgets', () => {
   it('a team saturating its servers is queued then refused, while another team\'s 20 calls all succeed', async () => {
     const a = await t.client(TOKEN_A);
     const b = await t.client(TOKEN_B);
-    const slow = Array.from({ length: 8 }, () => a.callTool({ name: 'work__slow', arguments: { ms: 3000 } }).then(
+    const slow = Array.from({ length: 8 }, () => a.callTool({ name: 'work__slow', arguments: { ms: 4000 } }).then(
       (r) => ({ ok: true as const, r }),
       (err: { code?: number; message?: string }) => ({ ok: false as const, code: err.code, message: err.message ?? '' })
     ));
@@ -55,6 +55,9 @@ describe('team budgets', () => {
     // Team B finished while team A's slow calls were still holding its slots.
     expect(app.budgets.gate.inFlight(A.id)).toBe(2);
 
+    const status = await fetch(`${t.base}/api/status/team`, { headers: { authorization: `Bearer ${TOKEN_A}` } });
+    expect(((await status.json()) as { budget: unknown }).budget).toEqual({ maxConcurrentCalls: 2, callsInFlight: 2, callsQueued: 2, memoryBudgetMb: 0 });
+
     const results = await Promise.all(slow);
     const ok = results.filter((r) => r.ok);
     const refused = results.filter((r) => !r.ok);
@@ -65,7 +68,7 @@ describe('team budgets', () => {
       expect(r.message).toMatch(/Team 'alpha' has reached its limit of 2 concurrent calls/);
     }
     // Two waited in the queue until their wait ran out; the rest found the queue full.
-    expect(refused.filter((r) => /within 300 ms/.test(r.message))).toHaveLength(2);
+    expect(refused.filter((r) => /within 1500 ms/.test(r.message))).toHaveLength(2);
     expect(refused.filter((r) => /queue is full/.test(r.message))).toHaveLength(4);
     expect(app.budgets.gate.inFlight(A.id)).toBe(0);
     expect(app.budgets.gate.inFlight(B.id)).toBe(0);

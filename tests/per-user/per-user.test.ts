@@ -94,9 +94,13 @@ describe('per-user server instances', () => {
       return ((await res.json()) as { servers: Array<Record<string, unknown>> }).servers;
     };
     const cay = (await status(CAY)).find((s) => s.slug === 'notes');
-    expect(cay).toMatchObject({ status: 'awaiting_user_config' });
+    expect(cay).toMatchObject({ status: 'awaiting_user_config', userId: 'cay', instanceId: 'i-cay' });
+    expect(cay?.statusMessage).toContain('USER_TOKEN');
     const ann = (await status(ANN)).filter((s) => s.slug === 'notes');
     expect(ann).toHaveLength(1);
-    expect(ann[0]).toMatchObject({ status: 'online' });
+    expect(ann[0]).toMatchObject({ status: 'online', userId: 'ann', instanceId: 'i-ann' });
+    expect(ann[0]).not.toHaveProperty('statusMessage');
+    // The shared server has no owner.
+    expect((await status(ANN)).find((s) => s.slug === 'common')).not.toHaveProperty('userId');
   });
 });
