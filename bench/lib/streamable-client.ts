@@ -82,7 +82,8 @@ async function readSseAnswer(body: AsyncIterable<Buffer>, id: number, method: st
   let answer: JsonObject | undefined;
   const decoder = new TextDecoder();
   const parser = new SseParser((e) => {
-    if (answer || e.event !== 'message') return;
+    // Priming events (2025-11-25) carry an id and empty data.
+    if (answer || e.event !== 'message' || e.data === '') return;
     const msg = JSON.parse(e.data) as JsonObject;
     if ('result' in msg || 'error' in msg) answer = msg;
   });

@@ -33,6 +33,11 @@ export class EventLog {
     return `${streamNo}-${seq}`;
   }
 
+  /** An id on `streamNo` for an event that is not kept (the priming event): resuming from it replays what follows. */
+  mark(streamNo: number): string {
+    return `${streamNo}-${++this.#seq}`;
+  }
+
   static parse(id: string): EventPosition | undefined {
     const m = /^(\d{1,9})-(\d{1,15})$/.exec(id);
     return m ? { streamNo: Number(m[1]), seq: Number(m[2]) } : undefined;

@@ -5,6 +5,9 @@ import type { ClientIdentity, McpSessionHandler, SessionOutbound, SessionTarget 
 import { EventLog } from './event-log';
 import { SseStream } from './sse-stream';
 
+/** The first revision whose clients accept SSE events with empty data (priming events). */
+const PRIMING_SINCE = '2025-11-25';
+
 export type TransportKind = 'streamable-http' | 'sse';
 
 /** Where the messages of one client request go: its POST stream, or the legacy SSE stream. */
@@ -118,7 +121,13 @@ export class McpSession {
     const s = new SseStream(this.#nextStreamNo++, this.log);
     this.streams.set(s.streamNo, s);
     s.attach(res);
+    this.primeStream(s);
     return s;
+  }
+
+  /** Priming events carry empty data, which clients before 2025-11-25 may fail to parse: only for sessions that negotiated it. */
+  primeStream(s: SseStream): void {
+    if (this.protocolVersion >= PRIMING_SINCE) s.prime();
   }
 
   endRequestStream(s: SseStream): void {

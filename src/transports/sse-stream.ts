@@ -16,6 +16,9 @@ export function sseFrame(data: string, id?: string, event = 'message'): string {
 
 const ignoreError = (): void => undefined;
 
+/** The `retry:` a priming event carries: how long a client waits before resuming a cut stream. */
+export const SSE_RETRY_MS = 1000;
+
 /** A connection that lets this much pile up unread is cut; the client may resume with Last-Event-ID. */
 const MAX_UNREAD_BYTES = 8 << 20;
 
@@ -65,6 +68,15 @@ export class SseStream {
       return;
     }
     c.write(text);
+  }
+
+  /**
+   * 2025-11-25 priming event: an id and empty data, so a client can resume the stream from its very
+   * start, and `retry:` for when the connection is cut. Only on streams that can be resumed.
+   */
+  prime(retryMs = SSE_RETRY_MS): void {
+    if (this.log === undefined) return;
+    this.writeRaw(`id: ${this.log.mark(this.streamNo)}\nretry: ${retryMs}\ndata: \n\n`);
   }
 
   keepAlive(): void {

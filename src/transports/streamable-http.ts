@@ -109,6 +109,7 @@ export async function handleGet(deps: TransportDeps, req: FastifyRequest, reply:
     if (session.standalone.connected) return sendJsonRpcError(reply, 409, ErrorCode.ConnectionClosed, 'Conflict: only one GET stream per session');
     writeSseHead(reply);
     session.standalone.attach(reply.raw);
+    session.primeStream(session.standalone);
     return reply;
   }
   const pos = EventLog.parse(lastEventId);

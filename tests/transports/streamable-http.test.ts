@@ -231,7 +231,9 @@ describe('SSE responses, the GET stream and resumption', () => {
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const { events, ended } = await readSse(res);
     expect(ended).toBe(true);
-    const msgs = events.map((e) => JSON.parse(e.data));
+    // A 2025-11-25 session's stream starts with a priming event (id, empty data): see priming.test.ts.
+    expect(events[0]).toMatchObject({ id: expect.any(String), data: '' });
+    const msgs = events.slice(1).map((e) => JSON.parse(e.data));
     const progress = msgs.filter((m) => m.method === 'notifications/progress');
     expect(progress.map((m) => m.params.progress)).toEqual([0, 50, 100]);
     expect(progress.every((m) => m.params.progressToken === 'tok-1')).toBe(true);
@@ -245,7 +247,7 @@ describe('SSE responses, the GET stream and resumption', () => {
     const h = headers(TOKEN_A, { 'mcp-session-id': sid });
     const first = await readSse(await post(call('a', 'tools/call', { name: 'test_tool_with_progress', arguments: {}, _meta: { progressToken: 'x' } }), h));
     const second = await readSse(await post(call('b', 'tools/call', { name: 'test_tool_with_progress', arguments: {}, _meta: { progressToken: 'y' } }), h));
-    expect(second.events.length).toBe(4);
+    expect(second.events.length).toBe(5); // priming, 3 progress, result
     const resume = await fetch(url, { headers: headers(TOKEN_A, { 'mcp-session-id': sid, accept: 'text/event-stream', 'last-event-id': first.events[0]!.id! }) });
     expect(resume.status).toBe(200);
     const replay = await readSse(resume);
@@ -269,7 +271,7 @@ describe('SSE responses, the GET stream and resumption', () => {
     const sub = await post(call(5, 'resources/subscribe', { uri: 'test://watched-resource' }), headers(TOKEN_A, { 'mcp-session-id': sid }));
     expect(((await sub.json()) as any).result).toEqual({});
     const got = await readSse(stream, (ev) => ev.some((e) => e.data.includes('notifications/resources/updated')), 5000);
-    const updated = got.events.map((e) => JSON.parse(e.data)).find((m) => m.method === 'notifications/resources/updated');
+    const updated = got.events.filter((e) => e.data !== '').map((e) => JSON.parse(e.data)).find((m) => m.method === 'notifications/resources/updated');
     expect(updated?.params.uri).toBe('test://watched-resource');
     ac.abort();
   });
@@ -301,7 +303,7 @@ describe('SSE responses, the GET stream and resumption', () => {
     expect(n.status).toBe(202);
     const { events, ended } = await sse.read(() => false, 5000);
     expect(ended).toBe(true);
-    const msgs = events.map((e) => JSON.parse(e.data));
+    const msgs = events.filter((e) => e.data !== '').map((e) => JSON.parse(e.data));
     expect(msgs.some((m) => m.id === 'c1' && ('result' in m || 'error' in m))).toBe(false);
     // resuming the finished stream yields nothing more: 204, so clients stop reconnecting
     const resume = await fetch(url, { headers: headers(TOKEN_A, { 'mcp-session-id': sid, accept: 'text/event-stream', 'last-event-id': events.at(-1)!.id! }) });
