@@ -1,17 +1,15 @@
 // The 0.2.x conformance suite's 2026-07-28 requirement set (pinned in scripts/install-conformance.sh)
 // against both MCP routes, with the conformance fixture (plus its 2026 tools) as a real stdio server.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SLUG, startConformanceApp } from './harness';
+import { runSuite, SLUG, startConformanceApp, suitePaths } from './harness';
 
-const DIR = resolve(__dirname, '../../.cache/conformance-next/node_modules');
-const NODE = join(DIR, 'node/bin/node');
-const SUITE = join(DIR, '.bin/conformance');
-const REQUIREMENTS = join(DIR, '@modelcontextprotocol/conformance/requirements/2026-07-28.yaml');
+const PATHS = suitePaths('conformance-next');
+const REQUIREMENTS = join(PATHS.modules, '@modelcontextprotocol/conformance/requirements/2026-07-28.yaml');
+const REQUIRED_2026 = ['--requirements', '2026-07-28'];
 
 interface Check { id: string; status: string; errorMessage?: string }
 
@@ -29,15 +27,6 @@ const TEAM_SCENARIOS = [
   'sep-2164-resource-not-found', 'prompts-list', 'dns-rebinding-protection', 'caching', 'input-required-result-unsupported-methods',
   'input-required-result-validate-input'
 ];
-
-function runSuite(url: string, outDir: string): Promise<{ code: number; output: string }> {
-  return new Promise((done) => {
-    execFile(NODE, [SUITE, 'server', '--url', url, '--requirements', '2026-07-28', '-o', outDir], { cwd: outDir, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      done({ code, output: `${stdout}\n${stderr}` });
-    });
-  });
-}
 
 /** Checks per scenario (output folders are `server-<scenario>-<timestamp>`). */
 function results(outDir: string): Map<string, Check[]> {
@@ -69,7 +58,7 @@ describe('conformance 0.2.x, 2026-07-28 requirements', () => {
     return d;
   };
   beforeAll(async () => {
-    if (!existsSync(NODE) || !existsSync(SUITE)) {
+    if (!existsSync(PATHS.node) || !existsSync(PATHS.suite)) {
       throw new Error('The 0.2.x conformance suite is not installed: run `bash scripts/install-conformance.sh` (installs it into .cache/conformance-next)');
     }
     ({ app, base } = await startConformanceApp({}, ['--2026']));
@@ -81,7 +70,7 @@ describe('conformance 0.2.x, 2026-07-28 requirements', () => {
 
   it('passes every scored server scenario through /servers/:slug/mcp', async () => {
     const dir = outDir();
-    const { code, output } = await runSuite(`${base}/servers/${SLUG}/mcp`, dir);
+    const { code, output } = await runSuite(PATHS, `${base}/servers/${SLUG}/mcp`, REQUIRED_2026, dir);
     const scored = scoredScenarios();
     expect(scored.length).toBeGreaterThanOrEqual(37);
     const checks = results(dir);
@@ -93,7 +82,7 @@ describe('conformance 0.2.x, 2026-07-28 requirements', () => {
 
   it('passes the name-independent scenarios through the team endpoint /mcp', async () => {
     const dir = outDir();
-    const { output } = await runSuite(`${base}/mcp`, dir);
+    const { output } = await runSuite(PATHS, `${base}/mcp`, REQUIRED_2026, dir);
     expect(failures(results(dir), TEAM_SCENARIOS), output.slice(-4000)).toEqual([]);
   }, 150_000);
 });

@@ -1,27 +1,17 @@
 // The official MCP conformance suite (server scenarios, active + pending) against the per-server
 // pass-through endpoint, with the conformance fixture as a real stdio server behind it.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SLUG, startConformanceApp } from './harness';
+import { runSuite, SLUG, startConformanceApp, suitePaths } from './harness';
 
-const DIR = resolve(__dirname, '../../.cache/conformance/node_modules');
-const NODE = join(DIR, 'node/bin/node');
-const SUITE = join(DIR, '.bin/conformance');
+const PATHS = suitePaths('conformance');
+const NODE = PATHS.node;
+const SUITE = PATHS.suite;
 
 interface Check { id: string; status: string; errorMessage?: string }
-
-function runSuite(url: string, outDir: string): Promise<{ code: number; output: string }> {
-  return new Promise((done) => {
-    execFile(NODE, [SUITE, 'server', '--url', url, '--suite', 'all', '-o', outDir], { cwd: outDir, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      done({ code, output: `${stdout}\n${stderr}` });
-    });
-  });
-}
 
 describe('official MCP conformance suite through /servers/:slug/mcp', () => {
   let app: FastifyInstance;
@@ -40,7 +30,7 @@ describe('official MCP conformance suite through /servers/:slug/mcp', () => {
     if (!existsSync(NODE) || !existsSync(SUITE)) {
       throw new Error('The conformance suite is not installed: run `bash scripts/install-conformance.sh` (installs Node 22 and @modelcontextprotocol/conformance into .cache/conformance)');
     }
-    const { code, output } = await runSuite(`${base}/servers/${SLUG}/mcp`, outDir);
+    const { code, output } = await runSuite(PATHS, `${base}/servers/${SLUG}/mcp`, ['--suite', 'all'], outDir);
     const scenarios = readdirSync(outDir);
     const failed: string[] = [];
     let passed = 0;

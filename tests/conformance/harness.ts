@@ -1,5 +1,7 @@
 // Starts the satellite in-process with the conformance fixture as a stdio server of the
 // anonymous loopback team, for the official suite and the Inspector CLI to talk to.
+import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app';
@@ -22,4 +24,20 @@ export async function startConformanceApp(env: Record<string, string> = {}, fixt
   }));
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, base };
+}
+
+/** A pinned suite installed by scripts/install-conformance.sh (`.cache/<folder>`). */
+export function suitePaths(folder: 'conformance' | 'conformance-next'): { node: string; suite: string; modules: string } {
+  const modules = resolve(__dirname, '../../.cache', folder, 'node_modules');
+  return { node: join(modules, 'node/bin/node'), suite: join(modules, '.bin/conformance'), modules };
+}
+
+/** Runs `conformance server --url <url> <args>` with results in outDir; never rejects. */
+export function runSuite(paths: { node: string; suite: string }, url: string, args: string[], outDir: string): Promise<{ code: number; output: string }> {
+  return new Promise((done) => {
+    execFile(paths.node, [paths.suite, 'server', '--url', url, ...args, '-o', outDir], { cwd: outDir, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+      done({ code, output: `${stdout}\n${stderr}` });
+    });
+  });
 }
