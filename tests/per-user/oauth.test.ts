@@ -89,4 +89,12 @@ describe('per-user upstream OAuth tokens of remote servers', () => {
     expect(answer?.bearer).toBe('ann-access-2');
     expect(app.servers.get('team-o', 'cal', 'ann')?.status).toBe('online');
   });
+
+  it('the heartbeat reports both users\' instances under the team', async () => {
+    await app.backend!.sendHeartbeat();
+    const last = fake.heartbeats.at(-1) as { processes_by_team: Record<string, Array<Record<string, unknown>>> };
+    const team = last.processes_by_team['team-o'] ?? [];
+    expect(team.map((p) => p.user_id).sort()).toEqual(['ann', 'bob']);
+    expect(team.every((p) => p.installation_id === 'inst-cal' && p.status === 'online')).toBe(true);
+  });
 });
