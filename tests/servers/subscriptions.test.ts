@@ -56,14 +56,14 @@ describe('subscriptions held by the upstream', () => {
     const both = ['mini://other', URI];
     expect(await serverSubs(up)).toEqual(both);
 
-    const pid1 = up.pid;
+    const pid1 = up.snapshot().pid;
     await h.registry.restart('team-a', 'res');
-    expect(up.pid).not.toBe(pid1);
+    expect(up.snapshot().pid).not.toBe(pid1);
     await waitForSubs(up, both, 'after restart');
 
-    const pid2 = up.pid!;
+    const pid2 = up.snapshot().pid!;
     process.kill(pid2, 'SIGKILL');
-    await waitFor(() => up.status === 'online' && up.pid !== pid2, 3000, 'back after crash');
+    await waitFor(() => up.status === 'online' && up.snapshot().pid !== pid2, 3000, 'back after crash');
     await waitForSubs(up, both, 'after crash');
 
     expect(up.checkDormancy(Date.now() + 60_000)).toBe(true);
