@@ -38,6 +38,14 @@ export async function buildApp(config: SatelliteConfig, options: BuildOptions = 
   const app = Fastify({
     loggerInstance: createLogger(config.env, options.logStream) as FastifyBaseLogger,
     bodyLimit: config.env.bodyLimit,
+    // Slow clients (slowloris: headers or body trickled) are cut once the whole request has not
+    // arrived in time; answers and SSE streams are not covered, so long calls and streams live on.
+    requestTimeout: config.env.httpRequestTimeoutMs,
+    http: {
+      headersTimeout: config.env.httpRequestTimeoutMs,
+      // Node checks the timeouts above only this often (30 s by default).
+      connectionsCheckingInterval: Math.min(1000, config.env.httpRequestTimeoutMs)
+    },
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     return503OnClosing: true,

@@ -27,6 +27,7 @@ export const ENV_SPEC: readonly EnvVarSpec[] = [
   { name: 'SATELLITE_ALLOW_INSECURE_BIND', kind: { type: 'bool' }, default: 'false', description: 'allow a non-loopback HOST with no tokens and no introspection configured' },
   { name: 'SATELLITE_CORS_ORIGINS', kind: { type: 'list' }, default: '', description: 'comma-separated origins allowed cross-origin (default none)' },
   { name: 'SATELLITE_BODY_LIMIT_BYTES', kind: int(1024, 64 * 1024 * 1024), default: '4194304', description: 'largest accepted request body' },
+  { name: 'HTTP_REQUEST_TIMEOUT_MS', kind: int(100, 600_000), default: '30000', description: 'time a client has to send a whole request, headers and body (slow clients get 408)' },
   { name: 'SANDBOX', kind: { type: 'enum', values: ['auto', 'none', 'bwrap', 'nsjail'] }, default: 'auto', description: 'auto: nsjail, else bwrap in production; none in development' },
   { name: 'SATELLITE_ALLOWED_COMMANDS', kind: { type: 'list' }, default: 'node,npx,python3,uvx', description: 'commands a stdio server may run (absolute paths allowed when listed)' },
   { name: 'SANDBOX_MEMORY_LIMIT_MB', kind: int(16, 1 << 20), default: '100', description: 'memory per server process (cgroup where available)' },

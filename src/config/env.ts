@@ -16,6 +16,8 @@ export interface EnvConfig {
   allowInsecureBind: boolean;
   corsOrigins: string[];
   bodyLimit: number;
+  /** Receiving one whole request (headers and body); not the response, so streams are unaffected. */
+  httpRequestTimeoutMs: number;
   sandbox: 'auto' | 'none' | 'bwrap' | 'nsjail';
   allowedCommands: string[];
   limits: SandboxLimits;
@@ -115,6 +117,7 @@ export function loadEnv(env: RawEnv = process.env): EnvConfig {
     allowInsecureBind: v.SATELLITE_ALLOW_INSECURE_BIND as boolean,
     corsOrigins: v.SATELLITE_CORS_ORIGINS as string[],
     bodyLimit: v.SATELLITE_BODY_LIMIT_BYTES as number,
+    httpRequestTimeoutMs: v.HTTP_REQUEST_TIMEOUT_MS as number,
     sandbox: v.SANDBOX as EnvConfig['sandbox'],
     allowedCommands: v.SATELLITE_ALLOWED_COMMANDS as string[],
     limits: {
