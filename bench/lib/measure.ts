@@ -181,6 +181,8 @@ export async function idleSessionMemory(agent: Agent, ep: Endpoint, pid: number,
   await sleep(1000);
   const after = rssKiB(pid);
   await closeAll(clients);
+  // Let the server finish tearing the sessions down before anything is timed on it.
+  await sleep(2000);
   const per1000 = clients.length ? (((after - before) / 1024) * 1000) / clients.length : NaN;
   return { sessions: clients.length, rssBeforeKiB: before, rssAfterKiB: after, miBPer1000Sessions: Math.round(per1000 * 10) / 10, error };
 }
