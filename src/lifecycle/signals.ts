@@ -77,8 +77,17 @@ export function installSignalHandlers(app: FastifyInstance, timeoutMs: number, o
  * transports end sessions and streams. Meanwhile new requests get 503 (return503OnClosing), and
  * every response says `Connection: close` so keep-alive sockets end with their last response
  * instead of holding server.close() until the deadline. Long-lived GET streams are not waited
- * for: the transports end them.
+ * for: the transports end them, once no session has a request in flight (legacy SSE answers
+ * travel on them).
  */
+/** The session store (transports plugin) as the drain sees it. */
+interface SessionsInFlight {
+  readonly inFlight: number;
+}
+
+/** Sessions announce no completion: their in-flight count is polled this often while draining. */
+const SESSION_POLL_MS = 25;
+
 export const drainConnections = fp(async (app: FastifyInstance) => {
   let closing = false;
   const inFlight = new Set<object>();
@@ -97,15 +106,23 @@ export const drainConnections = fp(async (app: FastifyInstance) => {
   });
   app.addHook('preClose', async () => {
     closing = true;
-    if (inFlight.size === 0) return;
+    // Legacy SSE answers travel on the session's stream, not on the POST (202 at once): count the
+    // sessions' own in-flight requests too, or ending the streams would cut those answers.
+    const sessions = app.hasDecorator('sessions') ? app.getDecorator<SessionsInFlight>('sessions') : undefined;
+    const busy = (): number => inFlight.size + (sessions?.inFlight ?? 0);
+    if (busy() === 0) return;
     const timeoutMs = app.satellite.env.shutdownTimeoutMs;
-    app.log.info({ requests: inFlight.size, timeoutMs }, 'waiting for in-flight requests');
-    let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      onIdle = resolve;
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    clearTimeout(timer);
-    if (inFlight.size > 0) app.log.warn({ requests: inFlight.size }, 'in-flight requests outlived the shutdown deadline');
+    app.log.info({ requests: inFlight.size, session_requests: sessions?.inFlight ?? 0, timeoutMs }, 'waiting for in-flight requests');
+    const end = Date.now() + timeoutMs;
+    while (busy() > 0 && Date.now() < end) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        onIdle = resolve;
+        timer = setTimeout(resolve, Math.min(SESSION_POLL_MS, end - Date.now()));
+      });
+      clearTimeout(timer);
+    }
+    onIdle = undefined;
+    if (busy() > 0) app.log.warn({ requests: inFlight.size, session_requests: sessions?.inFlight ?? 0 }, 'in-flight requests outlived the shutdown deadline');
   });
 }, { name: 'drain-connections', dependencies: ['config'] });

@@ -94,6 +94,13 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
     return this.#sessions.size;
   }
 
+  /** Client requests being served over all sessions (legacy SSE answers travel on the stream: shutdown waits for them). */
+  get inFlight(): number {
+    let n = 0;
+    for (const s of this.#sessions.values()) n += s.inflight.size;
+    return n;
+  }
+
   countForTeam(teamId: string): number {
     return this.#perTeam.get(teamId) ?? 0;
   }
