@@ -103,6 +103,20 @@ describe('modern protocol rules', () => {
     expect(ok.body.result?.resultType).toBe('complete');
   });
 
+  it('checks Mcp-Param-* headers against the tool parameters annotated with x-mcp-header', async () => {
+    const tool = 'next__test_custom_headers';
+    const call = (region: unknown, h: Record<string, string | undefined>) =>
+      modern(team, 'tools/call', { name: tool, arguments: region === undefined ? {} : { region } }, { headers: h });
+    const ok = await call('eu-west', { 'mcp-param-region': 'eu-west' });
+    expect(ok.body.result).toMatchObject({ resultType: 'complete', content: [{ text: 'region=eu-west' }] });
+    const b64 = await call('Zürich', { 'mcp-param-region': `=?base64?${Buffer.from('Zürich').toString('base64')}?=` });
+    expect(b64.body.result?.content).toEqual([{ type: 'text', text: 'region=Zürich' }]);
+    for (const [region, h] of [['eu-west', {}], ['eu-west', { 'mcp-param-region': 'us-east' }], ['Hello', { 'mcp-param-region': '=?base64?SGVsbG8?=' }], [undefined, { 'mcp-param-region': 'eu-west' }]] as const) {
+      const r = await call(region, h);
+      expect({ region, h, status: r.status, code: r.body.error?.code }).toEqual({ region, h, status: 400, code: -32020 });
+    }
+  });
+
   it('answers an unsupported version with 400 and -32022 listing the supported ones', async () => {
     const r = await modern(next, 'tools/list', {}, { headers: { 'mcp-protocol-version': '2099-01-01' }, meta: { 'io.modelcontextprotocol/protocolVersion': '2099-01-01' }, id: 7 });
     expect(r.status).toBe(400);

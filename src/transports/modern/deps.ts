@@ -1,6 +1,7 @@
 import type { MrtrStore } from '../../gateway/mrtr-store';
 import type { TransportDeps } from '../deps';
 import type { ListenStreams } from './listen';
+import type { ParamHeaderCache } from './param-headers';
 
 /** What modern (2026-07-28) requests need besides the shared transport deps. */
 export interface ModernDeps extends TransportDeps {
@@ -8,4 +9,6 @@ export interface ModernDeps extends TransportDeps {
   parked: MrtrStore;
   /** Open subscriptions/listen streams, ended at shutdown. */
   listens: ListenStreams;
+  /** Which tool parameters travel as Mcp-Param-* headers. */
+  paramHeaders: ParamHeaderCache;
 }

@@ -13,6 +13,7 @@ import { targetKey } from '../session';
 import type { ModernDeps } from './deps';
 import { checkHeaders, requestMeta } from './headers';
 import { handleListen } from './listen';
+import { checkParamHeaders } from './param-headers';
 import { ALL_SUPPORTED_VERSIONS, INPUT_METHODS, META, MODERN_METHODS, MODERN_VERSIONS } from './protocol';
 import { ModernResponse, sendModernError } from './response';
 import { backendRequest, completeResult, modernError, serverInfoMeta } from './results';
@@ -22,6 +23,9 @@ const NO_OUTBOUND: SessionOutbound = {
   sendNotification: () => undefined,
   sendRequest: async () => { throw new JsonRpcError(ErrorCode.MethodNotFound, 'No unrelated server requests in the 2026-07-28 protocol'); }
 };
+
+/** How long listing the tools (for Mcp-Param-* checks) may take. */
+const LIST_TIMEOUT_MS = 30_000;
 
 /** The handler asks for every client feature; the bridge checks each request against what the client declared. */
 const BRIDGED_CAPABILITIES: JsonObject = { sampling: {}, elicitation: {}, roots: {} };
@@ -79,6 +83,16 @@ async function serveCall(deps: ModernDeps, req: FastifyRequest, reply: FastifyRe
       call.answer(responses);
     } else {
       const { handler } = await openHandler(deps, target, identity, env, true);
+      if (r.method === 'tools/call') {
+        try {
+          const key = JSON.stringify([identity.teamId, identity.userId ?? '', target]);
+          const annotated = await deps.paramHeaders.get(key, handler, identity, AbortSignal.timeout(LIST_TIMEOUT_MS));
+          checkParamHeaders(req, r.params?.arguments, annotated.get(String(r.params?.name)));
+        } catch (e) {
+          handler.close('refused');
+          throw e;
+        }
+      }
       call = new BridgedCall(handler, identity, env.capabilities, INPUT_METHODS.has(r.method), responses);
       call.start(backendRequest(r));
     }

@@ -12,6 +12,7 @@ import { acceptsBoth, isJsonContentType, sendJsonRpcError } from '../http-guards
 import type { ModernDeps } from './deps';
 import { decodeHeaderValue } from './headers';
 import { ListenStreams } from './listen';
+import { ParamHeaderCache } from './param-headers';
 import { handleModernPost } from './post';
 import { header, isModernMessage, isModernStreamRequest } from './protocol';
 import { sendModernError } from './response';
@@ -25,7 +26,8 @@ export function modernContext(app: FastifyInstance, deps: TransportDeps): Modern
     ...deps,
     // A parked call holds a backend request open: it may wait as long as a backend request may.
     parked: new MrtrStore({ maxParked: MAX_PARKED, maxParkedPerTeam: MAX_PARKED_PER_TEAM, ttlMs: app.satellite.env.process.requestTimeoutMs }),
-    listens: new ListenStreams()
+    listens: new ListenStreams(),
+    paramHeaders: new ParamHeaderCache()
   };
   app.addHook('preClose', async () => {
     modern.listens.closeAll();
