@@ -98,18 +98,24 @@ describe('a restart between two calls of a 2025 session', () => {
     }
   });
 
-  it('does not restore a session the client deleted', async () => {
+  it('does not restore a session the client deleted, before or after the restart', async () => {
     const dir = freshDir();
     let run = await startSatellite(dir);
+    const del = (base: string, sid: string) => fetch(`${base}/mcp`, { method: 'DELETE', headers: headers(undefined, { 'mcp-session-id': sid }) });
     try {
       const sid = await openSession(`${run.base}/mcp`);
+      const later = await openSession(`${run.base}/mcp`);
       await waitForSaved(dir, sid);
-      const del = await fetch(`${run.base}/mcp`, { method: 'DELETE', headers: headers(undefined, { 'mcp-session-id': sid }) });
-      expect(del.status).toBe(200);
+      expect((await del(run.base, sid)).status).toBe(200);
       await run.app.close();
       run = await startSatellite(dir, run.port);
       expect((await listTools(run.base, sid)).status).toBe(404);
       expect(journalText(dir)).not.toContain(sha256(sid));
+      // Deleted straight after the restart, with no request before.
+      expect((await del(run.base, later)).status).toBe(200);
+      expect((await listTools(run.base, later)).status).toBe(404);
+      await new Promise((r) => setImmediate(r));
+      expect(journalText(dir)).toContain(`"del","h":"${sha256(later)}"`);
     } finally {
       await run.app.close();
     }
