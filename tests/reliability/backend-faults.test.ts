@@ -3,7 +3,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app';
@@ -11,23 +10,11 @@ import { testConfig } from '../helpers/config';
 import type { FakeBackend } from '../fake-backend/server';
 import { backendEnv, newToken, waitFor, withBackend } from '../backend/helpers';
 import { headers, openSession } from '../transports/helpers';
+import { serveMiniToTeamA } from './backend-config';
 
-const MINI = fileURLToPath(new URL('../fixtures/servers/mini-server.mjs', import.meta.url));
 const CLIENT_TOKEN = 'reliability-client-token-0123456789';
 const activity = (n: number) => ({ team_id: 'team-a', request_count: n, tool_call_count: 0, last_activity_at: new Date().toISOString() });
 const numbers = (fake: FakeBackend) => fake.events.filter((e) => e.type === 'mcp.client.activity').map((e) => e.data.request_count as number);
-
-function serveTeamA(fake: FakeBackend): void {
-  fake.config = {
-    mcp_servers: {
-      'inst-mini': {
-        installation_id: 'inst-mini', team_id: 'team-a', team_slug: 'team-a', server_slug: 'mini', installation_name: 'mini-a',
-        transport_type: 'stdio', command: 'node', args: [MINI], env: {}, enabled: true
-      }
-    }
-  };
-  fake.introspection.set(CLIENT_TOKEN, { active: true, sub: 'alice', team_id: 'team-a', scope: 'mcp:read mcp:tools:execute', client_id: 'test' });
-}
 
 async function start(fake: FakeBackend, dir: string, extra: Record<string, string> = {}, logs: string[] = []): Promise<{ app: FastifyInstance; base: string }> {
   const app = await buildApp(testConfig(backendEnv(fake, dir, newToken(fake), { MCP_REQUEST_TIMEOUT_MS: '3000', ...extra })), {
@@ -67,7 +54,7 @@ async function ready(base: string): Promise<{ status: number; checks: Array<{ na
 describe('backend faults', () => {
   it('garbage, slow answers and an outage never stop MCP clients; every event arrives afterwards, in order', async () => {
     await withBackend(async ({ fake, dir, apps }) => {
-      serveTeamA(fake);
+      serveMiniToTeamA(fake, CLIENT_TOKEN);
       const { app, base } = await start(fake, dir, { EVENT_BATCH_INTERVAL_MS: '100' });
       apps.push(app);
       const sid = await openSession(`${base}/servers/mini/mcp`, CLIENT_TOKEN);
@@ -110,7 +97,7 @@ describe('backend faults', () => {
 
   it('a full disk under the event spill: keeps serving, reports it on /ready, keeps the events and delivers them once space is back', async () => {
     await withBackend(async ({ fake, dir, apps }) => {
-      serveTeamA(fake);
+      serveMiniToTeamA(fake, CLIENT_TOKEN);
       // SATELLITE_DATA_DIR/events on a 64 KB tmpfs that a filler then fills up.
       const data = join(dir, 'data');
       const spill = join(data, 'events');

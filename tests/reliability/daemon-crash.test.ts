@@ -4,23 +4,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { backendEnv, newToken, waitFor, withBackend } from '../backend/helpers';
+import { isAlive } from '../servers/helpers';
 import { headers, initBody, openSession } from '../transports/helpers';
+import { serveMiniToTeamA } from './backend-config';
 
 const REPO = resolve(__dirname, '../..');
-const MINI = fileURLToPath(new URL('../fixtures/servers/mini-server.mjs', import.meta.url));
 const CLIENT_TOKEN = 'daemon-crash-client-token-0123456789';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -56,15 +47,7 @@ async function callTool(base: string, sid: string, name: string, args: object = 
 describe('the satellite SIGKILLed and restarted', () => {
   it('leaves no orphans, answers old sessions with 404, and delivers the events it had on disk', async () => {
     await withBackend(async ({ fake, dir }) => {
-      fake.config = {
-        mcp_servers: {
-          'inst-mini': {
-            installation_id: 'inst-mini', team_id: 'team-a', team_slug: 'team-a', server_slug: 'mini', installation_name: 'mini-a',
-            transport_type: 'stdio', command: 'node', args: [MINI], env: {}, enabled: true
-          }
-        }
-      };
-      fake.introspection.set(CLIENT_TOKEN, { active: true, sub: 'alice', team_id: 'team-a', scope: 'mcp:read mcp:tools:execute', client_id: 'test' });
+      serveMiniToTeamA(fake, CLIENT_TOKEN);
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;
       // EVENT_BATCH_INTERVAL_MS is long enough that nothing leaves between the crash and the kill.
@@ -78,7 +61,7 @@ describe('the satellite SIGKILLed and restarted', () => {
         const sid = await openSessionWithRetry(`${base}/servers/mini/mcp`);
         const pidText = (await callTool(base, sid, 'pid')).body.result.content[0].text as string;
         const serverPid = JSON.parse(pidText).pid as number;
-        expect(alive(serverPid)).toBe(true);
+        expect(isAlive(serverPid)).toBe(true);
 
         // Backend down: the crash and restart events of the server wait in the journal.
         await fake.stop();
@@ -90,7 +73,7 @@ describe('the satellite SIGKILLed and restarted', () => {
 
         first.child.kill('SIGKILL');
         await new Promise((r) => first.child.once('exit', r));
-        await waitFor('the server to die with the satellite', () => !alive(restartedPid), 5_000);
+        await waitFor('the server to die with the satellite', () => !isAlive(restartedPid), 5_000);
 
         await fake.start();
         const second = startDaemon(env);
