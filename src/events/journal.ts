@@ -9,6 +9,8 @@ export interface EventQueueOptions {
   dir: string;
   /** Events held in memory; beyond this they live only in the journal until memory drains. */
   maxInMemory: number;
+  /** Journal bytes held while the disk refuses them, beyond which spilled events are dropped (default 32 MiB). */
+  maxUnwrittenBytes?: number;
   log?: FastifyBaseLogger;
 }
 
@@ -39,6 +41,11 @@ export class DurableEventQueue implements EventSink {
   #doneSinceCompact = 0;
   /** Journal bytes not yet written (a disk-full write leaves its unwritten tail here). */
   #pendingWrite: Buffer[] = [];
+  #pendingBytes = 0;
+  readonly #maxUnwritten: number;
+  /** Events dropped because neither the disk nor memory could take them: this episode, and in all. */
+  #droppedUnwritable = 0;
+  #droppedTotal = 0;
   #writeScheduled = false;
   #writeFailing = false;
 
@@ -47,6 +54,7 @@ export class DurableEventQueue implements EventSink {
     this.#journal = join(opts.dir, 'pending.jsonl');
     this.#cursorFile = join(opts.dir, 'cursor.json');
     this.#max = opts.maxInMemory;
+    this.#maxUnwritten = opts.maxUnwrittenBytes ?? 32 * 1024 * 1024;
     this.#log = opts.log;
     this.#cursor = this.#readCursor();
     this.#lastSeq = this.#cursor;
@@ -86,13 +94,22 @@ export class DurableEventQueue implements EventSink {
       }
       return;
     }
+    const spilling = this.#spilled > 0 || this.#mem.length >= this.#max;
+    if (spilling && this.#writeFailing && this.#pendingBytes + line.length > this.#maxUnwritten) {
+      // Memory is full and the disk refuses writes: nowhere left to keep it without growing unbounded.
+      this.#droppedTotal++;
+      if (this.#droppedUnwritable++ === 0) this.#log?.error({ unwrittenBytes: this.#pendingBytes }, 'event journal not writable and memory full; dropping new events until the disk takes writes again');
+      return;
+    }
     if (this.#spilled === 0 && this.#mem.length >= this.#max) {
       // Spilling starts: later events are read back from the journal from where this one lands.
       this.flushWrites();
-      this.#diskOffset = fstatSync(this.#fd).size + this.#pendingWrite.reduce((n, b) => n + b.length, 0);
+      this.#diskOffset = fstatSync(this.#fd).size + this.#pendingBytes;
       this.#log?.warn({ inMemory: this.#mem.length }, 'event queue full in memory; spilling to disk');
     }
-    this.#pendingWrite.push(Buffer.from(line));
+    const bytes = Buffer.from(line);
+    this.#pendingWrite.push(bytes);
+    this.#pendingBytes += bytes.length;
     if (!this.#writeScheduled) {
       this.#writeScheduled = true;
       setImmediate(() => this.flushWrites());
@@ -121,7 +138,8 @@ export class DurableEventQueue implements EventSink {
       if (this.size === 0) {
         // All finished: bytes still waiting for disk space (disk full) describe finished events only.
         this.#pendingWrite = [];
-        this.#writeFailing = false;
+        this.#pendingBytes = 0;
+        this.#recovered();
         ftruncateSync(this.#fd, 0);
         this.#doneSinceCompact = 0;
       } else if (this.#spilled === 0 && this.#doneSinceCompact >= COMPACT_AFTER) {
@@ -139,6 +157,7 @@ export class DurableEventQueue implements EventSink {
     if (this.#pendingWrite.length === 0 || this.#fd === undefined) return;
     const data = Buffer.concat(this.#pendingWrite);
     this.#pendingWrite = [];
+    this.#pendingBytes = 0;
     let written = 0;
     try {
       // A filling disk takes part of a write without an error; the next call then fails ENOSPC.
@@ -146,11 +165,23 @@ export class DurableEventQueue implements EventSink {
     } catch (err) {
       // Disk full or gone: keep the unwritten bytes in memory and try again with the next write.
       this.#pendingWrite.unshift(data.subarray(written));
+      this.#pendingBytes = data.length - written;
       if (!this.#writeFailing) this.#log?.error({ err, file: this.#journal }, 'cannot write the event journal; events are kept in memory only');
       this.#writeFailing = true;
       return;
     }
+    this.#recovered();
+  }
+
+  /** Events dropped so far because neither the disk nor memory could take them. */
+  get droppedUnwritable(): number {
+    return this.#droppedTotal;
+  }
+
+  #recovered(): void {
+    if (this.#writeFailing && this.#droppedUnwritable > 0) this.#log?.warn({ dropped: this.#droppedUnwritable }, 'event journal writable again; events were dropped meanwhile');
     this.#writeFailing = false;
+    this.#droppedUnwritable = 0;
   }
 
   close(): void {
