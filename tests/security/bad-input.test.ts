@@ -111,6 +111,20 @@ describe('malformed JSON-RPC', () => {
     }
   });
 
+  it('a batch of 10,000 tool calls on 2025-03-26 is answered once per id, the excess refused by the team budget, not queued without bound', async () => {
+    const old = await openSession(url, TOKEN_A, '2025-03-26');
+    const batch = JSON.stringify(Array.from({ length: 10_000 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'test_simple_text', arguments: {} } })));
+    const r = await post(batch, { 'mcp-session-id': old, 'mcp-protocol-version': '2025-03-26' });
+    expect(r.status).toBe(200);
+    const answers = r.json as Array<{ id: number; result?: unknown; error?: { code: number } }>;
+    expect(answers).toHaveLength(10_000);
+    expect(new Set(answers.map((a) => a.id)).size).toBe(10_000);
+    const refused = answers.filter((a) => a.error !== undefined);
+    for (const a of refused) expect(a.error!.code).toBe(-32010);
+    expect(answers.length - refused.length).toBeGreaterThan(0);
+    expect(refused.length).toBeGreaterThan(0);
+  }, 20_000);
+
   it('stays healthy after the barrage', expectHealthy);
 });
 
