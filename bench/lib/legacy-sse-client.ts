@@ -1,6 +1,6 @@
 // An MCP client session over the legacy HTTP+SSE transport: GET /sse opens the stream, its first
 // `endpoint` event names where to POST; answers come back on the stream and are matched by id.
-import type { Agent } from 'undici';
+import { Client, type Agent } from 'undici';
 import { SseParser } from './sse';
 import { CLIENT_PROTOCOL_VERSION, deadline, initializeParams, initializeResult, type JsonObject, type McpClient, type RpcExchange } from './client';
 
@@ -13,8 +13,8 @@ export class LegacySseClient implements McpClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private endpoint: URL | undefined;
-  /** Aborting the GET is what makes undici drop the connection (destroying the body alone does not). */
-  private readonly streamAbort = new AbortController();
+  /** The GET stream has a connection of its own, so that close() really closes it. */
+  private streamClient: Client | undefined;
   private closed = false;
   /** Answers whose id matched nothing we sent: a cross-delivered answer lands here. */
   strays = 0;
@@ -32,10 +32,8 @@ export class LegacySseClient implements McpClient {
   }
 
   private async open(url: URL): Promise<void> {
-    const res = await this.agent.request({
-      origin: url.origin, path: url.pathname + url.search, method: 'GET',
-      headers: { accept: 'text/event-stream' }, headersTimeout: this.timeoutMs, bodyTimeout: 0, signal: this.streamAbort.signal
-    });
+    this.streamClient = new Client(url.origin, { headersTimeout: this.timeoutMs, bodyTimeout: 0 });
+    const res = await this.streamClient.request({ path: url.pathname + url.search, method: 'GET', headers: { accept: 'text/event-stream' } });
     if (res.statusCode !== 200) {
       const text = await res.body.text();
       throw new Error(`GET ${url.pathname}: HTTP ${res.statusCode} ${text.slice(0, 200)}`);
@@ -104,6 +102,6 @@ export class LegacySseClient implements McpClient {
 
   async close(): Promise<void> {
     this.failAll(new Error('client closed'));
-    this.streamAbort.abort();
+    await this.streamClient?.destroy();
   }
 }
