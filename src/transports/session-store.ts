@@ -48,6 +48,12 @@ export interface SessionStoreOptions {
   clientRequestTimeoutMs: number;
 }
 
+/** The `denied` event for `identity` presenting a session id owned by another team or user. */
+export function deniedInfo(sessionId: string, identity: ClientIdentity, ownerTeamId: string): SessionDeniedInfo {
+  const reason = ownerTeamId !== identity.teamId ? 'other_team' : 'other_user';
+  return { sessionId, teamId: identity.teamId, userId: identity.userId, ownerTeamId, reason };
+}
+
 /**
  * Saves sessions across restarts (src/transports/persistence/): told about sessions that finished
  * their handshake and about sessions that ended for good; asked for a saved session the store
@@ -145,8 +151,7 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
     const s = this.#sessions.get(id);
     if (s === undefined || s.closed || s.transport !== transport) return undefined;
     if (s.identity.teamId !== identity.teamId || s.identity.userId !== identity.userId) {
-      const reason = s.identity.teamId !== identity.teamId ? 'other_team' : 'other_user';
-      this.emit('denied', { sessionId: id, teamId: identity.teamId, userId: identity.userId, ownerTeamId: s.identity.teamId, reason });
+      this.emit('denied', deniedInfo(id, identity, s.identity.teamId));
       return undefined;
     }
     if (targetKey(s.target) !== targetKey(target)) return undefined;

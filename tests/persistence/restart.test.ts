@@ -69,8 +69,11 @@ describe('a restart between two calls of a 2025 session', () => {
       const sid = await openSession(`${run.base}/mcp`);
       await run.app.close();
       run = await startSatellite(dir, run.port);
+      const denied: string[] = [];
+      run.app.sessions.on('denied', (d) => denied.push(d.reason));
       expect((await listTools(run.base, sid, TOKEN_A_BOB)).status).toBe(404);
       expect((await listTools(run.base, sid, TOKEN_B)).status).toBe(404);
+      expect(denied).toEqual(['other_user', 'other_team']); // audited like a live session's id
       const own = await listTools(run.base, sid);
       expect(own.status).toBe(200);
       expect(JSON.stringify(await own.json())).toContain('conf__test_simple_text');

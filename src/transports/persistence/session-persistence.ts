@@ -6,7 +6,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { ErrorCode, JsonRpcError, type JsonObject, type JsonRpcRequest } from '../../mcp/jsonrpc';
 import type { ClientIdentity, McpSessionHandler, RequestContext, SessionHandlerFactory, SessionTarget } from '../../mcp/session-contract';
 import { targetKey, type ClientOrigin, type McpSession, type TransportKind } from '../session';
-import type { SessionPersistenceHook, SessionStore } from '../session-store';
+import { deniedInfo, type SessionPersistenceHook, type SessionStore } from '../session-store';
 import { hashSessionId, LIMITS, type SessionRecord } from './record';
 import type { SessionJournal } from './session-journal';
 
@@ -101,8 +101,13 @@ export class SessionPersistence implements SessionPersistenceHook {
     if (this.#closed || transport !== 'streamable-http') return undefined;
     const { journal, store, log } = this.opts;
     const rec = journal.get(hashSessionId(id));
+    if (rec === undefined) return undefined;
     // Another principal or endpoint presenting the id learns nothing, and the record stays.
-    if (rec === undefined || rec.teamId !== identity.teamId || rec.userId !== identity.userId || targetKey(rec.target) !== targetKey(target)) return undefined;
+    if (rec.teamId !== identity.teamId || rec.userId !== identity.userId) {
+      store.emit('denied', deniedInfo(id, identity, rec.teamId));
+      return undefined;
+    }
+    if (targetKey(rec.target) !== targetKey(target)) return undefined;
     if (this.#expired(rec, Date.now())) {
       journal.delete(rec.hash);
       return undefined;
