@@ -34,6 +34,12 @@ export interface McpServerConfig {
   required_user_headers?: string[];
   /** Where the user configures the instance (shown in the guidance). */
   user_config_url?: string;
+  /**
+   * stdio only. `shared` (default): one process serves every client session. `per_session`: each
+   * pass-through session gets a process of its own (spawned on initialize, stopped when the session
+   * ends), so server→client requests (sampling, elicitation) cannot reach another session.
+   */
+  session_affinity?: 'shared' | 'per_session';
 }
 
 export const SLUG_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$';
@@ -70,7 +76,8 @@ export const mcpServerConfigSchema = {
     status: { enum: ['active', 'awaiting_user_config'] },
     required_user_env: { type: 'array', items: { type: 'string', minLength: 1 } },
     required_user_headers: { type: 'array', items: { type: 'string', minLength: 1 } },
-    user_config_url: { type: 'string', pattern: '^https?://' }
+    user_config_url: { type: 'string', pattern: '^https?://' },
+    session_affinity: { enum: ['shared', 'per_session'] }
   },
   allOf: [
     { if: { properties: { transport_type: { const: 'stdio' } } }, then: { required: ['command'] } },

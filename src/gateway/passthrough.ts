@@ -9,6 +9,9 @@ import { ClientPreferences } from './passthrough-client';
 /** What the pass-through needs of the server registry (app.servers). */
 export interface UpstreamSource {
   get(teamId: string, serverSlug: string, userId?: string): Upstream | undefined;
+  /** A process for one session when the server wants one (session_affinity "per_session"), else undefined. */
+  forSession?(shared: Upstream): Upstream | undefined;
+  releaseSession?(own: Upstream): Promise<void>;
 }
 
 /** Everything shared by the sessions of one upstream: its listener and ref-counted subscriptions. */
@@ -145,6 +148,13 @@ export class PassthroughFactory implements SessionHandlerFactory {
   create(target: SessionTarget, identity: ClientIdentity, outbound: SessionOutbound): McpSessionHandler {
     const upstream = this.#upstream(target, identity);
     if (upstream === undefined) throw new JsonRpcError(ErrorCode.InvalidParams, `Unknown MCP server: ${target.kind === 'server' ? target.serverSlug : target.kind}`);
+    // A server with a process per session: a hub of its own, and the process ends with the session.
+    const servers = this.servers();
+    const own = servers?.forSession?.(upstream);
+    if (own !== undefined) {
+      const hub = new UpstreamHub(own, () => void servers?.releaseSession?.(own).catch(() => undefined));
+      return new PassthroughHandler(hub, outbound);
+    }
     let hub = this.#hubs.get(upstream);
     if (hub === undefined) {
       const created = new UpstreamHub(upstream, () => this.#hubs.delete(upstream));

@@ -39,6 +39,8 @@ interface Entry {
 export class ServerRegistry {
   readonly events = new ServerEventEmitter();
   #entries = new Map<string, Entry>();
+  /** Processes of single client sessions (session_affinity "per_session"), outside the config diff. */
+  readonly #sessionInstances = new Set<ManagedUpstream>();
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
   /** Config diffs are applied one at a time, in order. */
@@ -106,9 +108,31 @@ export class ServerRegistry {
     return out;
   }
 
-  /** Every hosted server of every team (memory budgets, src/budgets/). */
+  /** Every hosted server of every team (memory budgets, src/budgets/), session instances included. */
   all(): ManagedUpstream[] {
-    return [...this.#entries.values()].map((e) => e.upstream);
+    return [...[...this.#entries.values()].map((e) => e.upstream), ...this.#sessionInstances];
+  }
+
+  /**
+   * A process of its own for one client session (stdio entries with session_affinity "per_session");
+   * undefined for shared servers. Not started yet; releaseSession() stops it.
+   */
+  forSession(base: ManagedUpstream): ManagedUpstream | undefined {
+    const config = base.config;
+    if (this.#closed || config.session_affinity !== 'per_session' || config.transport_type !== 'stdio') return undefined;
+    const own = this.#wrap(new StdioUpstream({ config, driver: this.opts.driver, events: this.events, log: this.opts.log, options: this.opts.stdio }));
+    this.#sessionInstances.add(own);
+    return own;
+  }
+
+  async releaseSession(own: ManagedUpstream): Promise<void> {
+    if (!this.#sessionInstances.delete(own)) return;
+    await own.close();
+  }
+
+  /** How many per-session processes exist (status, tests). */
+  get sessionInstanceCount(): number {
+    return this.#sessionInstances.size;
   }
 
   list(teamId?: string): ServerSnapshot[] {
@@ -151,10 +175,11 @@ export class ServerRegistry {
     this.opts.configStore.off('change', this.#onChange);
     if (this.#timer) clearInterval(this.#timer);
     await this.#applying.catch(() => {});
-    const all = [...this.#entries.values()];
+    const all = [...[...this.#entries.values()].map((e) => e.upstream), ...this.#sessionInstances];
     this.#entries.clear();
+    this.#sessionInstances.clear();
     if (all.length > 0) this.opts.log.info({ count: all.length }, `stopping ${all.length} servers`);
-    await Promise.allSettled(all.map((e) => e.upstream.close()));
+    await Promise.allSettled(all.map((u) => u.close()));
   }
 
   #enqueue(config: StandaloneConfig): Promise<void> {

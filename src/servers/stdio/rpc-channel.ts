@@ -176,13 +176,18 @@ export class RpcChannel {
    * Several: the oldest that has not asked anything yet (servers ask early, in the order calls arrive),
    * else the newest. A guess under concurrency, exact otherwise.
    */
-  #attributeRequest(): PendingCall | undefined {
+  #attributeRequest(method: string): PendingCall | undefined {
     let oldestFresh: PendingCall | undefined;
     let newest: PendingCall | undefined;
+    let candidates = 0;
     for (const call of this.#pending.values()) {
       if (!call.options.onRequest) continue;
+      candidates++;
       if (!oldestFresh && call.serverRequests === 0) oldestFresh = call;
       newest = call;
+    }
+    if (candidates > 1 && method !== 'ping') {
+      this.deps.log.warn({ method, calls_in_flight: candidates }, 'server→client request while several calls share this process: it may reach the wrong client session (set "session_affinity": "per_session" on this server)');
     }
     const chosen = oldestFresh ?? newest;
     if (chosen) chosen.serverRequests++;
@@ -194,7 +199,7 @@ export class RpcChannel {
       this.#reply(successResponse(req.id, {}));
       return;
     }
-    const call = this.#attributeRequest();
+    const call = this.#attributeRequest(req.method);
     let handler = call?.options.onRequest;
     if (!handler) for (const l of this.deps.listeners()) if (l.onRequest) { handler = l.onRequest.bind(l); break; }
     if (!handler) {
