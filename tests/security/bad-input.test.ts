@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { headers, initBody, openSession, startApp, TOKEN_A, TOKEN_B } from '../transports/helpers';
+import { headers, initBody, openSession, sseReader, startApp, TOKEN_A, TOKEN_B } from '../transports/helpers';
 import { rawHttp, rawSocket } from './raw-http';
 
 let app: FastifyInstance;
@@ -124,6 +124,25 @@ describe('malformed JSON-RPC', () => {
     expect(answers.length - refused.length).toBeGreaterThan(0);
     expect(refused.length).toBeGreaterThan(0);
   }, 20_000);
+
+  it('the legacy /message endpoint refuses the same bodies the same way', async () => {
+    const stream = await fetch(`${base}/servers/conf/sse`, { headers: { authorization: `Bearer ${TOKEN_A}`, accept: 'text/event-stream' } });
+    const sse = sseReader(stream);
+    try {
+      const endpoint = new URL((await sse.read((ev) => ev.length >= 1, 3_000)).events[0]!.data, base);
+      const bodies: Array<[string | Buffer, number]> = [
+        [Buffer.concat([Buffer.from('{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"'), Buffer.from([0xff]), Buffer.from('"}}')]), -32700],
+        [`{"jsonrpc":"2.0","id":1,"method":"ping","params":{"a":${'['.repeat(5_000)}${']'.repeat(5_000)}}}`, -32600]
+      ];
+      for (const [body, code] of bodies) {
+        const r = await fetch(endpoint, { method: 'POST', headers: { authorization: `Bearer ${TOKEN_A}`, 'content-type': 'application/json' }, body });
+        expect(r.status).toBe(400);
+        expect(((await r.json()) as { error: { code: number } }).error.code).toBe(code);
+      }
+    } finally {
+      await sse.cancel();
+    }
+  });
 
   it('stays healthy after the barrage', expectHealthy);
 });

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app';
 import { testConfig } from '../helpers/config';
-import { headers, openSession, TOKEN_A, TOKEN_B } from '../transports/helpers';
+import { headers, openSession, readSse, TOKEN_A, TOKEN_B } from '../transports/helpers';
 
 const ESCAPE = resolve(__dirname, '../fixtures/attack/escape-server.mjs');
 const REPO = resolve(__dirname, '../..');
@@ -115,8 +115,15 @@ describe.runIf(hasBwrap)('isolation attacks under bwrap', () => {
     const own = await fetch(`${base}/servers/escape/mcp`, { method: 'POST', headers: headers(TOKEN_A, { 'mcp-session-id': sid }), body: ping });
     expect(own.status).toBe(200);
 
+    // The same for a legacy SSE session and its /message endpoint.
+    const stream = await fetch(`${base}/servers/escape/sse`, { headers: { authorization: `Bearer ${TOKEN_A}`, accept: 'text/event-stream' } });
+    const endpoint = (await readSse(stream, (ev) => ev.length >= 1)).events[0]!.data;
+    expect(endpoint).toMatch(/sessionId=/);
+    const legacy = await fetch(new URL(endpoint, base), { method: 'POST', headers: { authorization: `Bearer ${TOKEN_B}`, 'content-type': 'application/json' }, body: ping });
+    expect(legacy.status).toBe(404);
+
     const denied = auditRecords().filter((r) => r.action === 'session.denied');
-    expect(denied.length).toBeGreaterThanOrEqual(1);
+    expect(denied.length).toBeGreaterThanOrEqual(3);
     expect(denied[0]).toMatchObject({ team: 'team-b', user: 'carol', ownerTeam: 'team-a', reason: 'other_team', session: expect.stringMatching(/^sha256:/) });
     // Never the session id itself (a credential) nor a token.
     const text = readFileSync(auditFile, 'utf8');
