@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isListenStream } from '../transports/modern/protocol';
 
 export interface TeamLimitOptions {
   /** In-flight requests per team; 0 = unlimited. */
@@ -35,10 +36,11 @@ export class TeamLimits {
 
   /**
    * Admits one request of the team or says why not. An admitted request holds a concurrency slot until
-   * its response closes; long-lived SSE streams (GET) are exempt, sessions are capped elsewhere.
+   * its response closes; long-lived SSE streams (GET, 2026-07-28 subscriptions/listen) are exempt,
+   * sessions and listen streams are capped elsewhere.
    */
   admit(teamId: string, request: FastifyRequest, reply: FastifyReply): LimitRefusal | undefined {
-    const holdsSlot = this.opts.maxConcurrent > 0 && request.method !== 'GET';
+    const holdsSlot = this.opts.maxConcurrent > 0 && request.method !== 'GET' && !isListenStream(request);
     if (holdsSlot && this.inFlight(teamId) >= this.opts.maxConcurrent) {
       this.rejected++;
       return { message: `Too many concurrent requests for this team (limit ${this.opts.maxConcurrent})`, retryAfterSeconds: 1 };

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
+import { isListenStream } from '../transports/modern/protocol';
 
 /**
  * How long the close hooks get after the connections are cut: children (stdin close, SIGTERM,
@@ -77,8 +78,8 @@ export function installSignalHandlers(app: FastifyInstance, timeoutMs: number, o
  * transports end sessions and streams. Meanwhile new requests get 503 (return503OnClosing), and
  * every response says `Connection: close` so keep-alive sockets end with their last response
  * instead of holding server.close() until the deadline. Long-lived GET streams are not waited
- * for: the transports end them, once no session has a request in flight (legacy SSE answers
- * travel on them).
+ * for, nor are 2026-07-28 subscriptions/listen POSTs: the transports end them, once no session has
+ * a request in flight (legacy SSE answers travel on them).
  */
 /** The session store (transports plugin) as the drain sees it. */
 interface SessionsInFlight {
@@ -93,7 +94,7 @@ export const drainConnections = fp(async (app: FastifyInstance) => {
   const inFlight = new Set<object>();
   let onIdle: (() => void) | undefined;
   app.addHook('onRequest', async (request, reply) => {
-    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
+    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS' || isListenStream(request)) return;
     inFlight.add(request);
     // 'close' fires on completion and on a dropped connection alike, hijacked replies included.
     reply.raw.once('close', () => {

@@ -22,21 +22,38 @@ const LIST_CHANGED: Readonly<Record<string, string>> = {
   'notifications/resources/list_changed': 'resourcesListChanged'
 };
 
-/** The listen streams open now, so that shutdown can end them (app.close must not wait on them). */
+/**
+ * The listen streams open now, so that shutdown can end them (app.close must not wait on them);
+ * capped per team like sessions, since they are exempt from the team's concurrency limit.
+ */
 export class ListenStreams {
-  readonly #open = new Set<() => void>();
+  readonly #open = new Map<() => void, string>();
+  readonly #perTeam = new Map<string, number>();
+
+  constructor(private readonly maxPerTeam: number) {}
 
   get size(): number {
     return this.#open.size;
   }
 
-  add(end: () => void): () => void {
-    this.#open.add(end);
-    return () => this.#open.delete(end);
+  /** False when the team has as many open as it may. */
+  hasRoom(teamId: string): boolean {
+    return (this.#perTeam.get(teamId) ?? 0) < this.maxPerTeam;
+  }
+
+  add(teamId: string, end: () => void): () => void {
+    this.#open.set(end, teamId);
+    this.#perTeam.set(teamId, (this.#perTeam.get(teamId) ?? 0) + 1);
+    return () => {
+      if (!this.#open.delete(end)) return;
+      const n = (this.#perTeam.get(teamId) ?? 1) - 1;
+      if (n > 0) this.#perTeam.set(teamId, n);
+      else this.#perTeam.delete(teamId);
+    };
   }
 
   closeAll(): void {
-    for (const end of [...this.#open]) end();
+    for (const end of [...this.#open.keys()]) end();
   }
 }
 
@@ -73,6 +90,10 @@ export async function handleListen(deps: ModernDeps, req: FastifyRequest, reply:
     return sendModernError(reply, r.id, e, 400);
   }
   const identity = identityOf(req);
+  if (!deps.listens.hasRoom(identity.teamId)) {
+    reply.header('retry-after', '5');
+    return sendModernError(reply, r.id, new JsonRpcError(ErrorCode.ConnectionClosed, 'Too many subscriptions/listen streams for this team'), 503);
+  }
   const subscriptionId = randomUUID();
   let write: (n: JsonRpcNotification) => void = () => undefined;
   let allowed: JsonObject = {};
@@ -103,6 +124,11 @@ export async function handleListen(deps: ModernDeps, req: FastifyRequest, reply:
   for (const uri of (allowed.resourceSubscriptions ?? []) as string[]) {
     await handler.handleRequest({ jsonrpc: '2.0', id: `listen-${uri}`, method: 'resources/subscribe', params: { uri } }, ctx).catch(() => undefined);
   }
+  if (!deps.listens.hasRoom(identity.teamId)) { // checked again: others may have opened meanwhile
+    handler.close('too many listen streams');
+    reply.header('retry-after', '5');
+    return sendModernError(reply, r.id, new JsonRpcError(ErrorCode.ConnectionClosed, 'Too many subscriptions/listen streams for this team'), 503);
+  }
   writeSseHead(reply);
   const raw = reply.raw;
   const tagged = (n: JsonRpcNotification): JsonRpcNotification => ({ ...n, params: { ...n.params, _meta: { ...(n.params?._meta as JsonObject | undefined), [META.subscriptionId]: subscriptionId } } });
@@ -120,7 +146,7 @@ export async function handleListen(deps: ModernDeps, req: FastifyRequest, reply:
     handler.close('listen stream closed');
     if (!raw.writableEnded) raw.end();
   };
-  const unregister = deps.listens.add(end);
+  const unregister = deps.listens.add(identity.teamId, end);
   raw.on('close', end);
   return reply;
 }

@@ -65,3 +65,13 @@ export function isModernStreamRequest(req: FastifyRequest): boolean {
   const v = header(req, 'mcp-protocol-version');
   return header(req, 'mcp-session-id') === undefined && v !== undefined && MODERN_VERSIONS.includes(v.trim());
 }
+
+/**
+ * A 2026-07-28 subscriptions/listen POST: open for the client's lifetime, so drains and concurrency
+ * limits treat it like a GET stream. Session-less only (those are modern requests, whose body must
+ * then match the header). Decided from headers: the body is not read yet.
+ */
+export function isListenStream(req: FastifyRequest): boolean {
+  const method = header(req, 'mcp-method');
+  return req.method === 'POST' && header(req, 'mcp-session-id') === undefined && method !== undefined && method.trim() === 'subscriptions/listen';
+}
