@@ -28,7 +28,7 @@ export type JournalEntry =
   | { op: 'del'; h: string };
 
 /** Keeps a hostile or buggy client from growing the file without bound. */
-export const LIMITS = { subscriptions: 256, uriChars: 2048, recordChars: 64 * 1024 } as const;
+export const LIMITS = { subscriptions: 256, uriChars: 2048, subscriptionChars: 32 * 1024, recordChars: 64 * 1024 } as const;
 
 export function hashSessionId(id: string): string {
   return createHash('sha256').update(id).digest('hex');

@@ -27,7 +27,9 @@ export class SessionJournal {
   #fd: number | undefined;
   #pending: string[] = [];
   #scheduled = false;
-  #lines = 0;
+  /** Bytes appended since the file was last rewritten, and that rewrite's size: dead lines are rewritten away once they dominate. */
+  #appended = 0;
+  #rewritten = 0;
   /** A write failed: the next flush rewrites the whole file from memory instead of appending. */
   #dirty = false;
 
@@ -74,7 +76,7 @@ export class SessionJournal {
   flush(): void {
     this.#scheduled = false;
     if (this.#fd === undefined) return;
-    if (this.#dirty || this.#lines > Math.max(1024, this.#records.size * 2)) {
+    if (this.#dirty || this.#appended > Math.max(1 << 20, this.#rewritten * 2)) {
       this.#rewrite();
       return;
     }
@@ -98,8 +100,9 @@ export class SessionJournal {
 
   #append(e: JournalEntry): void {
     if (this.#fd === undefined) return;
-    this.#pending.push(`${JSON.stringify(e)}\n`);
-    this.#lines++;
+    const line = `${JSON.stringify(e)}\n`;
+    this.#pending.push(line);
+    this.#appended += line.length;
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => this.flush());
@@ -148,8 +151,10 @@ export class SessionJournal {
       try {
         const lines: string[] = [];
         for (const r of this.#records.values()) lines.push(`${JSON.stringify({ op: 'put', r })}\n`);
-        if (lines.length > 0) writeSync(fd, lines.join(''));
+        const text = lines.join('');
+        if (text.length > 0) writeSync(fd, text);
         fsyncSync(fd);
+        this.#rewritten = text.length;
       } finally {
         closeSync(fd);
       }
@@ -157,7 +162,7 @@ export class SessionJournal {
       if (this.#fd !== undefined) closeSync(this.#fd);
       this.#fd = openSync(this.#file, 'a', 0o600);
       chmodSync(this.#file, 0o600);
-      this.#lines = this.#records.size;
+      this.#appended = 0;
       this.#dirty = false;
     } catch (err) {
       if (!this.#dirty) this.#log?.error({ err, file: this.#file }, 'cannot rewrite the session journal; sessions may not survive a restart');

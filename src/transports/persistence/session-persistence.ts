@@ -184,7 +184,7 @@ export class SessionPersistence implements SessionPersistenceHook {
       if (typeof uri !== 'string' || uri.length > LIMITS.uriChars) return;
       const subs = rec.subscriptions.filter((u) => u !== uri);
       if (req.method === 'resources/subscribe') {
-        if (subs.length >= LIMITS.subscriptions) return;
+        if (subs.length >= LIMITS.subscriptions || subs.reduce((n, u) => n + u.length, uri.length) > LIMITS.subscriptionChars) return;
         subs.push(uri);
       }
       rec.subscriptions = subs;
