@@ -28,11 +28,21 @@ const lastUse = (u: ManagedUpstream): number => Date.parse(u.snapshot().lastActi
 export class MemoryGuard {
   constructor(private readonly opts: MemoryGuardOptions) {}
 
-  /** Samples every team with a budget and sleeps instances of those over it. */
-  check(): TeamMemory[] {
+  /**
+   * Before a sleeping stdio instance of the team is woken: makes room (least recently used idle
+   * ones sleep) and returns the team's figures when it is still over budget.
+   */
+  overBudget(teamId: string): TeamMemory | undefined {
+    if (this.opts.budgetBytes(teamId) <= 0) return undefined;
+    const report = this.check(teamId)[0];
+    return report && report.usedBytes > report.budgetBytes ? report : undefined;
+  }
+
+  /** Samples every team with a budget (or just `onlyTeam`) and sleeps instances of those over it. */
+  check(onlyTeam?: string): TeamMemory[] {
     const byTeam = new Map<string, Array<ManagedUpstream & Sleepable>>();
     for (const u of this.opts.servers()) {
-      if (this.opts.budgetBytes(u.teamId) <= 0) continue;
+      if ((onlyTeam !== undefined && u.teamId !== onlyTeam) || this.opts.budgetBytes(u.teamId) <= 0) continue;
       byTeam.set(u.teamId, [...(byTeam.get(u.teamId) ?? []), u]);
     }
     if (byTeam.size === 0) return [];

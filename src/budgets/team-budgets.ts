@@ -7,7 +7,8 @@ import type { ManagedUpstream } from '../servers/managed';
 import { budgeted, type Sleepable } from './budgeted-upstream';
 import { teamBudget, type TeamBudget } from './limits';
 import { MemoryGuard, type TeamMemory } from './memory-guard';
-import { TeamGate } from './team-gate';
+import { BUDGET_EXHAUSTED, TeamGate } from './team-gate';
+import { JsonRpcError } from '../mcp/jsonrpc';
 
 export interface TeamBudgetsOptions {
   env: EnvConfig['budgets'];
@@ -38,7 +39,16 @@ export class TeamBudgets {
 
   /** The registry's `wrap`: calls of this upstream pass the team's gate. */
   wrap(upstream: ManagedUpstream): ManagedUpstream {
-    return budgeted(upstream, this.gate);
+    return budgeted(upstream, this.gate, (u) => this.#wakeCheck(u));
+  }
+
+  #wakeCheck(u: ManagedUpstream): JsonRpcError | undefined {
+    const over = this.memory.overBudget(u.teamId);
+    if (!over) return undefined;
+    const mb = (n: number): number => Math.round(n / (1024 * 1024));
+    return new JsonRpcError(BUDGET_EXHAUSTED,
+      `Team '${u.config.team_slug}' is over its memory budget (${mb(over.usedBytes)} MB of ${mb(over.budgetBytes)} MB) and all its running servers are busy, so '${u.serverSlug}' cannot be started now; try again shortly.`,
+      { reason: 'team_memory_budget', used_mb: mb(over.usedBytes), budget_mb: mb(over.budgetBytes) });
   }
 
   checkMemory(): TeamMemory[] {

@@ -8,24 +8,30 @@ import { fixtureEntry, startTestApp, textJson, type TestApp } from './helpers';
 const A = { id: 'team-a', slug: 'alpha' };
 const B = { id: 'team-b', slug: 'beta' };
 const M = { id: 'team-m', slug: 'mem' };
+const W = { id: 'team-w', slug: 'wake' };
 const TOKEN_A = 'token-team-alpha-0123456789';
 const TOKEN_B = 'token-team-beta-0123456789';
 const TOKEN_M = 'token-team-mem-0123456789';
+const TOKEN_W = 'token-team-wake-0123456789';
 const MB = 1024 * 1024;
 
 const doc = {
   teams: {
     [A.id]: { slug: A.slug, budgets: { max_concurrent_calls: 2, max_queued_calls: 2, queue_wait_ms: 1500 } },
     [B.id]: { slug: B.slug },
-    [M.id]: { slug: M.slug }
+    [M.id]: { slug: M.slug },
+    // 1 MB: any running server is over it.
+    [W.id]: { slug: W.slug, budgets: { memory_mb: 1 } }
   },
-  tokens: { [TOKEN_A]: { team_id: A.id }, [TOKEN_B]: { team_id: B.id }, [TOKEN_M]: { team_id: M.id } },
+  tokens: { [TOKEN_A]: { team_id: A.id }, [TOKEN_B]: { team_id: B.id }, [TOKEN_M]: { team_id: M.id }, [TOKEN_W]: { team_id: W.id } },
   mcp_servers: {
     a: fixtureEntry('work', A),
     b: fixtureEntry('work', B),
     m1: fixtureEntry('m1', M),
     m2: fixtureEntry('m2', M),
-    m3: fixtureEntry('m3', M)
+    m3: fixtureEntry('m3', M),
+    w1: fixtureEntry('w1', W),
+    w2: fixtureEntry('w2', W)
   }
 };
 
@@ -106,5 +112,27 @@ describe('team budgets', () => {
     const again = await m.callTool({ name: 'm1__whoami', arguments: {} });
     expect(textJson(again).pid).not.toBe(pids[0]);
     expect(upstreams[0]!.status).toBe('online');
+  });
+
+  it('a sleeping server is not woken while its team is over budget with every server busy; it is once one is idle', async () => {
+    const w = await t.client(TOKEN_W);
+    const busy = w.callTool({ name: 'w1__slow', arguments: { ms: 1500 } });
+    for (let i = 0; i < 100 && app.budgets.gate.inFlight(W.id) < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    // w2 is idle (put to sleep now, or by an earlier check); w1 is busy and stays up.
+    const report = app.budgets.checkMemory().find((r) => r.teamId === W.id);
+    expect(report?.slept.map((s) => s.serverSlug)).not.toContain('w1');
+    expect(app.servers.get(W.id, 'w1')?.status).toBe('online');
+    expect(report!.usedBytes).toBeGreaterThan(report!.budgetBytes);
+    expect(app.servers.get(W.id, 'w2')?.status).toBe('dormant');
+
+    await expect(w.callTool({ name: 'w2__whoami', arguments: {} })).rejects.toMatchObject({ code: BUDGET_EXHAUSTED, message: expect.stringMatching(/over its memory budget .* 'w2' cannot be started now/) });
+    expect(app.servers.get(W.id, 'w2')?.status).toBe('dormant');
+
+    expect(textJson(await busy).slept).toBe(1500);
+    // Now w1 is idle: it makes room for w2.
+    const woke = await w.callTool({ name: 'w2__whoami', arguments: {} });
+    expect(typeof textJson(woke).pid).toBe('number');
+    expect(app.servers.get(W.id, 'w1')?.status).toBe('dormant');
+    expect(app.servers.get(W.id, 'w2')?.status).toBe('online');
   });
 });
