@@ -62,6 +62,8 @@ export function deniedInfo(sessionId: string, identity: ClientIdentity, ownerTea
 export interface SessionPersistenceHook {
   saved(session: McpSession): void;
   removed(session: McpSession, reason: string): void;
+  /** Drops the saved session when it belongs to this caller and target; true when it did. */
+  forget(id: string, identity: ClientIdentity, target: SessionTarget, transport: TransportKind): boolean;
   /** The saved session re-created for this caller (through `adopt`), or undefined; may throw SessionLimitError. */
   restore(id: string, identity: ClientIdentity, target: SessionTarget, transport: TransportKind, origin?: ClientOrigin): Promise<McpSession | undefined>;
 }
@@ -171,6 +173,12 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
       await p;
     }
     return this.get(id, identity, target, transport);
+  }
+
+  /** Forgets a saved session not (yet) restored, when it is this caller's; true when it did. */
+  forgetSaved(id: string, identity: ClientIdentity, target: SessionTarget, transport: TransportKind): boolean {
+    if (this.#sessions.has(id) || this.#restoring.has(id)) return false;
+    return this.persistence?.forget(id, identity, target, transport) ?? false;
   }
 
   /** Ends and forgets a session; `announced` sessions get a disconnect event. */

@@ -131,6 +131,9 @@ export async function handleGet(deps: TransportDeps, req: FastifyRequest, reply:
 }
 
 export async function handleDelete(deps: TransportDeps, req: FastifyRequest, reply: FastifyReply, target: SessionTarget): Promise<FastifyReply> {
+  // A saved session of the previous run is forgotten without being restored (no server started to end it).
+  const id = header(req, 'mcp-session-id');
+  if (id !== undefined && deps.sessions.forgetSaved(id, identityOf(req), target, 'streamable-http')) return reply.code(200).send();
   const session = await findSession(deps, req, reply, target);
   if (session === undefined) return reply;
   deps.sessions.delete(session, 'client terminated the session');

@@ -114,8 +114,11 @@ describe('a restart between two calls of a 2025 session', () => {
       run = await startSatellite(dir, run.port);
       expect((await listTools(run.base, sid)).status).toBe(404);
       expect(journalText(dir)).not.toContain(sha256(sid));
-      // Deleted straight after the restart, with no request before.
+      // Deleted straight after the restart, with no request before: forgotten, not restored first.
+      const connected: string[] = [];
+      run.app.sessions.on('connect', (s) => connected.push(s.sessionId));
       expect((await del(run.base, later)).status).toBe(200);
+      expect(connected).toEqual([]);
       expect((await listTools(run.base, later)).status).toBe(404);
       await new Promise((r) => setImmediate(r));
       expect(journalText(dir)).toContain(`"del","h":"${sha256(later)}"`);

@@ -97,17 +97,16 @@ export class SessionPersistence implements SessionPersistenceHook {
     j.flush();
   }
 
+  forget(id: string, identity: ClientIdentity, target: SessionTarget, transport: TransportKind): boolean {
+    const rec = this.#saved(id, identity, target, transport, false);
+    if (rec !== undefined) this.opts.journal.delete(rec.hash);
+    return rec !== undefined;
+  }
+
   async restore(id: string, identity: ClientIdentity, target: SessionTarget, transport: TransportKind, origin?: ClientOrigin): Promise<McpSession | undefined> {
-    if (this.#closed || transport !== 'streamable-http') return undefined;
-    const { journal, store, log } = this.opts;
-    const rec = journal.get(hashSessionId(id));
+    const rec = this.#saved(id, identity, target, transport, true);
     if (rec === undefined) return undefined;
-    // Another principal or endpoint presenting the id learns nothing, and the record stays.
-    if (rec.teamId !== identity.teamId || rec.userId !== identity.userId) {
-      store.emit('denied', deniedInfo(id, identity, rec.teamId));
-      return undefined;
-    }
-    if (targetKey(rec.target) !== targetKey(target)) return undefined;
+    const { journal, store, log } = this.opts;
     if (this.#expired(rec, Date.now())) {
       journal.delete(rec.hash);
       return undefined;
@@ -136,6 +135,18 @@ export class SessionPersistence implements SessionPersistenceHook {
     store.announce(session);
     log.info({ teamId: rec.teamId, target: rec.target, logLevel: rec.logLevel, subscriptions: rec.subscriptions.length }, 'MCP session restored after a restart');
     return session;
+  }
+
+  /** The saved record of this id for exactly this caller and target; another principal learns nothing, and the record stays. */
+  #saved(id: string, identity: ClientIdentity, target: SessionTarget, transport: TransportKind, reportDenied: boolean): SessionRecord | undefined {
+    if (this.#closed || transport !== 'streamable-http') return undefined;
+    const rec = this.opts.journal.get(hashSessionId(id));
+    if (rec === undefined) return undefined;
+    if (rec.teamId !== identity.teamId || rec.userId !== identity.userId) {
+      if (reportDenied) this.opts.store.emit('denied', deniedInfo(id, identity, rec.teamId));
+      return undefined;
+    }
+    return targetKey(rec.target) === targetKey(target) ? rec : undefined;
   }
 
   #expired(r: SessionRecord, now: number): boolean {
