@@ -99,8 +99,9 @@ export class SessionPersistence implements SessionPersistenceHook {
 
   forget(id: string, identity: ClientIdentity, target: SessionTarget, transport: TransportKind): boolean {
     const rec = this.#saved(id, identity, target, transport, false);
-    if (rec !== undefined) this.opts.journal.delete(rec.hash);
-    return rec !== undefined;
+    if (rec === undefined) return false;
+    this.opts.journal.delete(rec.hash);
+    return !this.#expired(rec, Date.now()); // an expired one is unknown: 404
   }
 
   async restore(id: string, identity: ClientIdentity, target: SessionTarget, transport: TransportKind, origin?: ClientOrigin): Promise<McpSession | undefined> {
