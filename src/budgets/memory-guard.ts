@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { ManagedUpstream } from '../servers/managed';
 import type { Sleepable } from './budgeted-upstream';
-import { readParents, treeRssBytes } from './proc-memory';
+import { readParents, serverMemoryBytes } from './proc-memory';
 
 export interface MemoryGuardOptions {
   /** Every hosted server (app.servers.all()). */
@@ -12,6 +12,7 @@ export interface MemoryGuardOptions {
   budgetBytes(teamId: string): number;
   log: Pick<Logger, 'info' | 'warn'>;
   procDir?: string;
+  cgroupRoot?: string;
   now?: () => number;
 }
 
@@ -52,8 +53,8 @@ export class MemoryGuard {
     for (const [teamId, servers] of byTeam) {
       const rss = new Map<ManagedUpstream, number>();
       for (const u of servers) {
-        const pid = u.snapshot().pid;
-        if (pid !== undefined) rss.set(u, treeRssBytes(pid, parents, procDir));
+        const snap = u.snapshot();
+        if (snap.pid !== undefined) rss.set(u, serverMemoryBytes(snap, parents, procDir, this.opts.cgroupRoot));
       }
       const budgetBytes = this.opts.budgetBytes(teamId);
       const report: TeamMemory = { teamId, usedBytes: [...rss.values()].reduce((a, b) => a + b, 0), budgetBytes, slept: [] };

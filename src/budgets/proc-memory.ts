@@ -53,3 +53,35 @@ export function treeRssBytes(pid: number, children: Map<number, number[]>, procD
   }
   return total;
 }
+
+/**
+ * Memory charged to the cgroup a process was put in (memory.current on v2, memory.usage_in_bytes
+ * on v1; page cache included, as the kernel counts it against memory.max). Only meaningful when
+ * the sandbox gave the server a cgroup of its own; undefined when it cannot be read.
+ */
+export function cgroupMemoryBytes(pid: number, procDir = '/proc', cgroupRoot = '/sys/fs/cgroup'): number | undefined {
+  let lines: string[];
+  try {
+    lines = readFileSync(join(procDir, String(pid), 'cgroup'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const v1 = lines.map((l) => l.split(':')).find((f) => f[1]?.split(',').includes('memory'));
+  const v2 = lines.map((l) => l.split(':')).find((f) => f[0] === '0' && f[1] === '');
+  const file = v1?.[2] !== undefined ? join(cgroupRoot, 'memory', v1[2], 'memory.usage_in_bytes')
+    : v2?.[2] !== undefined ? join(cgroupRoot, v2[2], 'memory.current') : undefined;
+  if (file === undefined) return undefined;
+  try {
+    const n = Number(readFileSync(file, 'utf8').trim());
+    return Number.isFinite(n) && n >= 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a server weighs: its own cgroup's charge when the sandbox gave it one, else its process tree's RSS; 0 when not running. */
+export function serverMemoryBytes(snap: { pid?: number; memoryEnforcement?: string }, parents: Map<number, number[]>, procDir = '/proc', cgroupRoot?: string): number {
+  if (snap.pid === undefined) return 0;
+  const charged = snap.memoryEnforcement === 'cgroup' ? cgroupMemoryBytes(snap.pid, procDir, cgroupRoot) : undefined;
+  return charged ?? treeRssBytes(snap.pid, parents, procDir);
+}

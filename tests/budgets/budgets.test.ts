@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { parseStandaloneConfig } from '../../src/config/standalone';
 import { BUDGET_EXHAUSTED } from '../../src/budgets/team-gate';
-import { readParents, treeRssBytes } from '../../src/budgets/proc-memory';
+import { readParents, serverMemoryBytes } from '../../src/budgets/proc-memory';
 import { fixtureEntry, startTestApp, textJson, type TestApp } from './helpers';
 
 const A = { id: 'team-a', slug: 'alpha' };
@@ -89,7 +89,7 @@ describe('team budgets', () => {
     const upstreams = ['m1', 'm2', 'm3'].map((s) => app.servers.get(M.id, s)!);
     const pids = upstreams.map((u) => u.snapshot().pid);
     const parents = readParents();
-    const rss = upstreams.map((u) => treeRssBytes(u.snapshot().pid!, parents));
+    const rss = upstreams.map((u) => serverMemoryBytes(u.snapshot(), parents));
     expect(rss.every((n) => n > 0)).toBe(true);
     const total = rss.reduce((x, y) => x + y, 0);
     // Over budget by less than the smallest instance: putting one to sleep is enough.
