@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 
-const SECRET_KEY = /token|secret|password|passwd|authorization|cookie|api_?key|credential|^env$|^headers$/i;
+const SECRET_KEY = /token|secret|password|passwd|authorization|cookie|api_?key|credential|query_params|^env$|^headers$/i;
 const MAX_STRING = 500;
 const MAX_LIST = 100;
 
@@ -38,7 +38,11 @@ export function sanitizeFields(fields: Record<string, unknown>): Record<string, 
 const SECRET_QUERY = /([?&][^=&#\s]*(?:token|key|secret|password|session|sig|auth)[^=&#\s]*=)[^&#\s]*/gi;
 const BEARER = /\b(Bearer)\s+[^\s,;"]+/gi;
 
+// Both patterns need one of these; most strings (ids, slugs, outcomes) have none and skip the work.
+const MAY_HOLD_SECRET = /[?&]|bearer/i;
+
 function cleanString(s: string): string {
+  if (!MAY_HOLD_SECRET.test(s)) return s.length > MAX_STRING ? s.slice(0, MAX_STRING) : s;
   return s.replace(SECRET_QUERY, '$1[Redacted]').replace(BEARER, '$1 [Redacted]').slice(0, MAX_STRING);
 }
 
