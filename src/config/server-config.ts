@@ -36,8 +36,8 @@ export interface McpServerConfig {
   user_config_url?: string;
   /**
    * stdio only. `shared` (default): one process serves every client session. `per_session`: each
-   * pass-through session gets a process of its own (spawned on initialize, stopped when the session
-   * ends), so server→client requests (sampling, elicitation) cannot reach another session.
+   * client session gets a process of its own (pass-through: spawned on initialize; team endpoint: on
+   * its first call), stopped when the session ends, so server→client requests cannot reach another session.
    */
   session_affinity?: 'shared' | 'per_session';
 }

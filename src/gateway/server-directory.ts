@@ -11,6 +11,9 @@ export interface GatewayUpstream extends Upstream {
 export interface ServerDirectory {
   /** The servers a user of a team may use: the team's shared ones plus that user's own instances. */
   forTeam(teamId: string, userId?: string): GatewayUpstream[];
+  /** A process for one client session when the server wants one (session_affinity "per_session"). */
+  forSession?(shared: GatewayUpstream): GatewayUpstream | undefined;
+  releaseSession?(own: GatewayUpstream): Promise<void>;
 }
 
 /** Who may see a server's messages: everyone in the team, or only its owner for per-user instances. */

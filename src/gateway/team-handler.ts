@@ -32,6 +32,8 @@ function isLinkFailure(err: unknown): boolean {
 export class TeamSessionHandler implements McpSessionHandler {
   #capabilities: JsonObject = {};
   #logLevel: number | undefined;
+  /** This session's own processes of servers with session_affinity "per_session", spawned on first use. */
+  readonly #own = new Map<GatewayUpstream, GatewayUpstream>();
 
   constructor(private readonly gw: TeamGateway, readonly identity: ClientIdentity, readonly outbound: SessionOutbound, readonly metaTools: boolean) {}
 
@@ -82,7 +84,7 @@ export class TeamSessionHandler implements McpSessionHandler {
       case 'prompts/get':
         return this.#routeNamed(req.method, p, ctx);
       case 'resources/read':
-        return (await this.#resourceServer(p.uri)).request(req.method, p, this.#callOptions(ctx));
+        return this.#target(await this.#resourceServer(p.uri)).request(req.method, p, this.#callOptions(ctx));
       case 'resources/subscribe':
         return this.gw.subscribe(this, await this.#resourceServer(p.uri), String(p.uri), ctx.signal);
       case 'resources/unsubscribe':
@@ -103,6 +105,19 @@ export class TeamSessionHandler implements McpSessionHandler {
 
   close(): void {
     this.gw.remove(this);
+    for (const own of this.#own.values()) void this.gw.opts.servers.releaseSession?.(own).catch(() => undefined);
+    this.#own.clear();
+  }
+
+  /** Where this session's calls to `u` go: its own process for per-session servers (discovery stays on the shared one). */
+  #target(u: GatewayUpstream): GatewayUpstream {
+    if (u.config.session_affinity !== 'per_session') return u;
+    const had = this.#own.get(u);
+    if (had !== undefined) return had;
+    const own = this.gw.opts.servers.forSession?.(u);
+    if (own === undefined) return u;
+    this.#own.set(u, own);
+    return own;
   }
 
   #view(): Promise<CatalogIndex> {
@@ -158,7 +173,7 @@ export class TeamSessionHandler implements McpSessionHandler {
       if (!catalog.tools.some((t) => t.name === split.name)) return unknown();
       const params: JsonObject = { name: split.name, arguments: args };
       if (meta !== undefined) params._meta = meta;
-      return await upstream.request('tools/call', params, this.#callOptions(ctx));
+      return await this.#target(upstream).request('tools/call', params, this.#callOptions(ctx));
     } catch (err) {
       if (isLinkFailure(err)) return errorResult(unavailableText(upstream, err));
       throw err;
@@ -167,7 +182,7 @@ export class TeamSessionHandler implements McpSessionHandler {
 
   async #routeNamed(method: string, p: JsonObject, ctx: RequestContext): Promise<JsonObject> {
     const { upstream, name } = this.#prompt(p.name);
-    return upstream.request(method, { ...p, name }, this.#callOptions(ctx));
+    return this.#target(upstream).request(method, { ...p, name }, this.#callOptions(ctx));
   }
 
   /** The visible server a namespaced name belongs to, and the name the server knows. */
@@ -195,9 +210,9 @@ export class TeamSessionHandler implements McpSessionHandler {
     const ref = (p.ref ?? {}) as JsonObject;
     if (ref.type === 'ref/prompt') {
       const { upstream, name } = this.#prompt(ref.name);
-      return upstream.request('completion/complete', { ...p, ref: { ...ref, name } }, this.#callOptions(ctx));
+      return this.#target(upstream).request('completion/complete', { ...p, ref: { ...ref, name } }, this.#callOptions(ctx));
     }
-    if (ref.type === 'ref/resource') return (await this.#resourceServer(ref.uri)).request('completion/complete', p, this.#callOptions(ctx));
+    if (ref.type === 'ref/resource') return this.#target(await this.#resourceServer(ref.uri)).request('completion/complete', p, this.#callOptions(ctx));
     throw new JsonRpcError(ErrorCode.InvalidParams, 'Invalid params: ref must be ref/prompt or ref/resource');
   }
 

@@ -74,6 +74,36 @@ describe('session_affinity', () => {
     }
   });
 
+  it('on the team endpoint, calls of each session go to its own process (discovery stays on the shared one)', async () => {
+    const { app, base } = await startApp({}, { mini: { ...appServer('team-a', 'mini', [MINI]), session_affinity: 'per_session' } as ReturnType<typeof appServer> });
+    const clients: Client[] = [];
+    try {
+      const alice = await samplingClient(`${base}/mcp`, TOKEN_A, 'alice');
+      const bob = await samplingClient(`${base}/mcp`, TOKEN_A_BOB, 'bob');
+      clients.push(alice.client, bob.client);
+      expect((await alice.client.listTools()).tools.map((t) => t.name)).toContain('mini__sample');
+      expect(app.servers.sessionInstanceCount).toBe(0);
+      const [a, b] = await Promise.all([
+        alice.client.callTool({ name: 'mini__sample', arguments: { prompt: 'from-alice' } }),
+        bob.client.callTool({ name: 'mini__sample', arguments: { prompt: 'from-bob' } })
+      ]);
+      expect([alice.asked, bob.asked]).toEqual([['from-alice'], ['from-bob']]);
+      expect(textOf(a as Record<string, unknown>).answer.content.text).toBe('alice answers from-alice');
+      expect(textOf(b as Record<string, unknown>).answer.content.text).toBe('bob answers from-bob');
+      expect(app.servers.sessionInstanceCount).toBe(2);
+      const pidOf = async (c: Client) => textOf(await c.callTool({ name: 'mini__pid', arguments: {} }) as Record<string, unknown>).pid as number;
+      const [pidA, pidB] = [await pidOf(alice.client), await pidOf(bob.client)];
+      expect(pidA).not.toBe(pidB);
+      expect(await pidOf(alice.client)).toBe(pidA);
+      await (alice.client.transport as StreamableHTTPClientTransport).terminateSession();
+      await waitFor(() => !isAlive(pidA), 5000, 'alice\'s process gone');
+      expect(app.servers.sessionInstanceCount).toBe(1);
+    } finally {
+      await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+      await app.close();
+    }
+  });
+
   it('warns when a shared process asks the client something while several calls are in flight', async () => {
     const lines: string[] = [];
     const log = pino({ level: 'warn' }, new Writable({ write: (chunk, _e, cb) => { lines.push(String(chunk)); cb(); } }));
