@@ -77,15 +77,21 @@ export class ServerRegistry {
     return this.#entries.get(serverKey(teamId, serverSlug, userId))?.upstream;
   }
 
-  /** The servers a user of a team may use: the team's shared entries plus that user's own instances. */
+  /**
+   * The servers a user of a team may use: the team's shared entries plus that user's own instances;
+   * a user's own instance of a slug stands in for the team's shared one (one server per name).
+   */
   forTeam(teamId: string, userId?: string): ManagedUpstream[] {
-    const out: ManagedUpstream[] = [];
+    const shared: ManagedUpstream[] = [];
+    const own: ManagedUpstream[] = [];
     for (const { upstream } of this.#entries.values()) {
       if (upstream.teamId !== teamId) continue;
       const owner = upstream.config.user_id;
-      if (owner === undefined || owner === userId) out.push(upstream);
+      if (owner === undefined) shared.push(upstream);
+      else if (owner === userId) own.push(upstream);
     }
-    return out;
+    const mine = new Set(own.map((u) => u.serverSlug));
+    return [...shared.filter((u) => !mine.has(u.serverSlug)), ...own];
   }
 
   /** Lookup by the backend's installation id; all users' instances unless userId is given (used by src/backend/registry-targets.ts). */

@@ -96,6 +96,8 @@ describe('team budgets', () => {
     const budgetMb = Math.floor((total - Math.min(...rss) / 2) / MB);
     expect(budgetMb * MB).toBeLessThan(total);
 
+    // The check runs as a job of the app's scheduler.
+    expect(app.jobs.list().map((j) => j.name)).toContain('team-memory-budget');
     // Without a budget nothing happens.
     expect(app.budgets.checkMemory().filter((t) => t.teamId === M.id)).toEqual([]);
     const current = app.configStore.current;

@@ -7,16 +7,19 @@ const TEAM = { id: 'team-p', slug: 'people' };
 const ANN = 'token-user-ann-0123456789';
 const BOB = 'token-user-bob-0123456789';
 const CAY = 'token-user-cay-0123456789';
+const DAN = 'token-user-dan-0123456789';
 
 const doc = {
   teams: { [TEAM.id]: { slug: TEAM.slug } },
-  tokens: { [ANN]: { team_id: TEAM.id, user_id: 'ann' }, [BOB]: { team_id: TEAM.id, user_id: 'bob' }, [CAY]: { team_id: TEAM.id, user_id: 'cay' } },
+  tokens: { [ANN]: { team_id: TEAM.id, user_id: 'ann' }, [BOB]: { team_id: TEAM.id, user_id: 'bob' }, [CAY]: { team_id: TEAM.id, user_id: 'cay' }, [DAN]: { team_id: TEAM.id, user_id: 'dan' } },
   mcp_servers: {
     'notes-people-ann-inst': fixtureEntry('notes', TEAM, { user_id: 'ann', instance_id: 'i-ann', env: { USER_TOKEN: 'ann-secret' }, required_user_env: ['USER_TOKEN'] }),
     'notes-people-bob-inst': fixtureEntry('notes', TEAM, { user_id: 'bob', instance_id: 'i-bob', env: { USER_TOKEN: 'bob-secret' }, required_user_env: ['USER_TOKEN'] }),
     // Cay has not entered her token yet.
     'notes-people-cay-inst': fixtureEntry('notes', TEAM, { user_id: 'cay', instance_id: 'i-cay', env: {}, required_user_env: ['USER_TOKEN'], user_config_url: 'https://dash.example/servers/notes' }),
-    shared: fixtureEntry('common', TEAM)
+    shared: fixtureEntry('common', TEAM),
+    // Ann has her own instance of the team's shared server: hers stands in for it.
+    'common-people-ann-inst': fixtureEntry('common', TEAM, { user_id: 'ann', env: { USER_TOKEN: 'ann-own-common' } })
   }
 };
 
@@ -51,10 +54,17 @@ describe('per-user server instances', () => {
     expect(bobFiles).toContain('bob.txt');
     expect(bobFiles).not.toContain('ann.txt');
 
-    // The shared server is the same process for both.
-    const sa = textJson(await ann.callTool({ name: 'common__whoami', arguments: {} }));
+    // The shared server is one process for Bob and Cay; Ann reaches her own instance of it instead.
+    const cay = await client(CAY);
     const sb = textJson(await bob.callTool({ name: 'common__whoami', arguments: {} }));
-    expect(sa.pid).toBe(sb.pid);
+    const sc = textJson(await cay.callTool({ name: 'common__whoami', arguments: {} }));
+    const sa = textJson(await ann.callTool({ name: 'common__whoami', arguments: {} }));
+    expect(sb.pid).toBe(sc.pid);
+    expect(sb.token).toBeNull();
+    expect(sa.token).toBe('ann-own-common');
+    expect(sa.pid).not.toBe(sb.pid);
+    const annTools = (await ann.listTools()).tools.map((t) => t.name);
+    expect(annTools.filter((n) => n === 'common__whoami')).toHaveLength(1);
   });
 
   it('a user never reaches another user\'s instance, on the team endpoint or the pass-through', async () => {
@@ -67,6 +77,8 @@ describe('per-user server instances', () => {
     const bob = await client(BOB);
     await bob.callTool({ name: 'notes__whoami', arguments: {} });
     expect(annInstance.snapshot().requestCount ?? 0).toBe(before);
+    // Dan has no instance of it: the pass-through says it does not exist for him.
+    await expect(client(DAN, '/servers/notes/mcp')).rejects.toThrow(/Unknown MCP server: notes/);
     // Bob's list has one 'notes' server: his own.
     const tools = (await bob.listTools()).tools.map((t) => t.name).filter((n) => n.startsWith('notes__'));
     expect(new Set(tools).size).toBe(tools.length);

@@ -81,7 +81,8 @@ describe('ServerRegistry', () => {
     expect(h.registry.list('team-a')).toHaveLength(1);
     expect(h.registry.list('team-b')).toHaveLength(2);
     expect(h.registry.forTeam('team-b').map((u) => u.config.user_id)).toEqual([undefined]);
-    expect(h.registry.forTeam('team-b', 'bob')).toHaveLength(2);
+    // Bob's own instance stands in for the team's shared one of the same slug.
+    expect(h.registry.forTeam('team-b', 'bob').map((u) => u.config.user_id)).toEqual(['bob']);
     expect(h.registry.get('team-c', 'mini')).toBeUndefined();
     expect(h.registry.find({ installation_id: 'inst-b-bob' }).map((u) => u.teamId)).toEqual(['team-b']);
     expect(h.registry.find({ installation_name: 'mini-alpha' }).map((u) => u.teamId).sort()).toEqual(['team-a', 'team-b', 'team-b']);
