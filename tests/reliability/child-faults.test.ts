@@ -20,15 +20,17 @@ const stdio = (slug: string, args: string[] = [MINI]) => ({
 
 let app: FastifyInstance;
 let base: string;
+const logLines: string[] = [];
 
 beforeAll(async () => {
-  app = await buildApp(testConfig({ MCP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), TEAM_RATE_LIMIT_RPS: '0' }, {
+  app = await buildApp(testConfig({ MCP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), TEAM_RATE_LIMIT_RPS: '0', LOG_LEVEL: 'warn' }, {
     teams: { 'team-a': { slug: 'team-a' } },
     tokens: { [TOKEN_A]: { team_id: 'team-a', user_id: 'alice', scopes: ['mcp:read', 'mcp:tools:execute'] } },
     mcp_servers: {
-      mini: stdio('mini'), dead: stdio('dead', [MINI, '--exit-on-start=1']), deaf: stdio('deaf'), loud: stdio('loud', [FLOOD]), chatty: stdio('chatty', [FLOOD])
+      mini: stdio('mini'), dead: stdio('dead', [MINI, '--exit-on-start=1']), deaf: stdio('deaf'), loud: stdio('loud', [FLOOD]), chatty: stdio('chatty', [FLOOD]),
+      noisy: stdio('noisy', [FLOOD])
     }
-  }));
+  }), { logStream: { write: (line: string) => void logLines.push(line.slice(0, 300)) } });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
 });
 afterAll(() => app.close());
@@ -150,6 +152,22 @@ describe('a child that prints 100 MB', () => {
     expect(peakGrowthMb).toBeLessThan(64);
     await waitFor('loud restarted', async () => (await teamStatus()).some((s) => s.slug === 'loud' && s.status === 'online' && s.pid !== pid));
     expect((await call('loud', sid, 'echo', { n: 1 })).body.result.structuredContent).toEqual({ echo: { n: 1 } });
+  });
+
+  it('as garbage lines on stdout (20 MB of 100-byte lines): skipped, logged a few a second at most, memory bounded', async () => {
+    const sid = await openSession(`${base}/servers/noisy/mcp`);
+    const before = logLines.length;
+    const { peakGrowthMb } = await peakGrowthDuring(async () => {
+      // The flood may outlast the request timeout; the echo after it proves the server got through.
+      await call('noisy', sid, 'flood', { stream: 'stdout-lines', bytes: 20 * 1024 * 1024, lineBytes: 100 });
+      await waitFor('noisy to answer again', async () => (await call('noisy', sid, 'echo', { n: 3 })).body.result?.structuredContent?.echo?.n === 3, 15_000);
+    });
+    expect(peakGrowthMb).toBeLessThan(64);
+    const ignored = logLines.slice(before).filter((l) => l.includes('non-JSON output on stdout ignored'));
+    // ~210,000 garbage lines; 10 a second are logged, with a count of the ones left out.
+    expect(ignored.length).toBeGreaterThan(0);
+    expect(ignored.length).toBeLessThan(200);
+    expect(ignored.some((l) => l.includes('suppressedBefore'))).toBe(true);
   });
 
   it('on stderr: a rate-limited ring buffer of short lines; memory bounded and the server keeps answering', async () => {

@@ -14,6 +14,7 @@ import { CrashPolicy } from './crash-policy';
 import { LineReader } from './line-reader';
 import type { StdioRuntimeOptions } from './options';
 import { REQUEST_CANCELLED, RpcChannel } from './rpc-channel';
+import { LogLimiter } from './log-limiter';
 import { StderrLog, type StderrLine } from './stderr-log';
 import { StdinWriter } from './stdin-writer';
 import { makeRedactor } from './redactor';
@@ -80,6 +81,8 @@ export class StdioUpstream implements ManagedUpstream {
   #toolsCount: number | undefined;
   #memoryEnforcement: ServerSnapshot['memoryEnforcement'];
   #lastStderr: StderrLog | undefined;
+  /** Ignored stdout lines are logged a few a second at most (the stderr buffer has its own limit). */
+  #ignoredLog: LogLimiter;
   #closed = false;
   readonly #ref: ServerRef;
   readonly #o: StdioRuntimeOptions;
@@ -91,6 +94,7 @@ export class StdioUpstream implements ManagedUpstream {
     this.config = deps.config;
     this.#o = deps.options;
     this.#policy = new CrashPolicy(this.#o.crashPolicy);
+    this.#ignoredLog = new LogLimiter(10, this.#o.now);
     this.#lastActivity = this.#o.now();
     const c = deps.config;
     this.#ref = { installationId: c.installation_id, installationName: c.installation_name, teamId: c.team_id, serverSlug: c.server_slug, ...(c.user_id ? { userId: c.user_id } : {}) };
@@ -155,8 +159,8 @@ export class StdioUpstream implements ManagedUpstream {
     this.#active++;
     this.#requestCount++;
     this.#lastActivity = this.#o.now();
+    const timeoutMs = options.timeoutMs ?? this.config.timeout ?? this.#o.requestTimeoutMs;
     try {
-      const timeoutMs = options.timeoutMs ?? this.config.timeout ?? this.#o.requestTimeoutMs;
       const t0 = this.#o.now();
       await this.#readyWithin(timeoutMs, options.signal);
       const life = this.#life;
@@ -170,6 +174,10 @@ export class StdioUpstream implements ManagedUpstream {
       return result;
     } catch (err) {
       this.#errorCount++;
+      // The caller's timeout in the error, not what was left of it after waiting for a start.
+      if (err instanceof JsonRpcError && err.code === ErrorCode.RequestTimeout && typeof (err.data as JsonObject | undefined)?.timeout === 'number') {
+        throw new JsonRpcError(err.code, err.message, { ...(err.data as JsonObject), timeout: timeoutMs });
+      }
       throw err;
     } finally {
       this.#active--;
@@ -475,15 +483,20 @@ export class StdioUpstream implements ManagedUpstream {
     try {
       msg = JSON.parse(line);
     } catch {
-      this.#log.warn({ line: this.#redact(line).slice(0, 200) }, 'non-JSON output on stdout ignored');
+      this.#warnIgnored(line, 'non-JSON output on stdout ignored');
       return;
     }
     try {
-      if (!life.rpc.handle(msg)) this.#log.warn({ line: this.#redact(line).slice(0, 200) }, 'stdout message that is not JSON-RPC ignored');
+      if (!life.rpc.handle(msg)) this.#warnIgnored(line, 'stdout message that is not JSON-RPC ignored');
     } catch (err) {
       // A caller's or listener's callback threw: that is their bug, not the server's.
       this.#log.error({ err }, 'handling a server message failed');
     }
+  }
+
+  #warnIgnored(line: string, what: string): void {
+    const { log, suppressed } = this.#ignoredLog.take();
+    if (log) this.#log.warn({ line: this.#redact(line).slice(0, 200), ...(suppressed > 0 ? { suppressedBefore: suppressed } : {}) }, what);
   }
 
   #onExit(life: ProcessLife, info: ExitInfo): void {
