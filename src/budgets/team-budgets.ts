@@ -7,6 +7,8 @@ import type { ManagedUpstream } from '../servers/managed';
 import { budgeted, type Sleepable } from './budgeted-upstream';
 import { teamBudget, type TeamBudget } from './limits';
 import { MemoryGuard, type TeamMemory } from './memory-guard';
+import { registerBudgetMetrics, type BudgetMetrics } from './metrics';
+import type { Registry } from 'prom-client';
 import { BUDGET_EXHAUSTED, TeamGate } from './team-gate';
 import { JsonRpcError } from '../mcp/jsonrpc';
 
@@ -17,14 +19,18 @@ export interface TeamBudgetsOptions {
   servers(): ManagedUpstream[];
   log: Pick<Logger, 'info' | 'warn'>;
   procDir?: string;
+  /** The app's Prometheus registry, when metrics are part of the app. */
+  metricsRegistry?: Registry;
 }
 
 export class TeamBudgets {
   readonly gate: TeamGate;
   readonly memory: MemoryGuard;
+  readonly #metrics: BudgetMetrics | undefined;
 
   constructor(private readonly opts: TeamBudgetsOptions) {
-    this.gate = new TeamGate((teamId) => this.of(teamId));
+    this.gate = new TeamGate((teamId) => this.of(teamId), (teamId) => this.#metrics?.refused(teamId, 'concurrency'));
+    this.#metrics = opts.metricsRegistry ? registerBudgetMetrics(opts.metricsRegistry, this.gate) : undefined;
     this.memory = new MemoryGuard({
       servers: () => opts.servers() as Array<ManagedUpstream & Sleepable>,
       budgetBytes: (teamId) => this.of(teamId).memoryBytes,
@@ -45,6 +51,7 @@ export class TeamBudgets {
   #wakeCheck(u: ManagedUpstream): JsonRpcError | undefined {
     const over = this.memory.overBudget(u.teamId);
     if (!over) return undefined;
+    this.#metrics?.refused(u.teamId, 'memory');
     const mb = (n: number): number => Math.round(n / (1024 * 1024));
     return new JsonRpcError(BUDGET_EXHAUSTED,
       `Team '${u.config.team_slug}' is over its memory budget (${mb(over.usedBytes)} MB of ${mb(over.budgetBytes)} MB) and all its running servers are busy, so '${u.serverSlug}' cannot be started now; try again shortly.`,

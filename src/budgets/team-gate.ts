@@ -24,7 +24,13 @@ export class TeamGate {
   readonly #queues = new Map<string, Waiter[]>();
   refused = 0;
 
-  constructor(private readonly limits: (teamId: string) => CallLimits) {}
+  /** `onRefuse`: told of every refusal (metrics). */
+  constructor(private readonly limits: (teamId: string) => CallLimits, private readonly onRefuse?: (teamId: string) => void) {}
+
+  /** Teams with calls in flight or queued now. */
+  busyTeams(): string[] {
+    return [...new Set([...this.#active.keys(), ...this.#queues.keys()])];
+  }
 
   inFlight(teamId: string): number {
     return this.#active.get(teamId) ?? 0;
@@ -43,7 +49,7 @@ export class TeamGate {
       return Promise.resolve(this.#releaser(teamId));
     }
     const queue = this.#queues.get(teamId) ?? [];
-    if (queue.length >= limits.maxQueued) return Promise.reject(this.#refuse(teamLabel, limits, 'its queue is full'));
+    if (queue.length >= limits.maxQueued) return Promise.reject(this.#refuse(teamId, teamLabel, limits, 'its queue is full'));
     return new Promise((resolve, reject) => {
       const leave = (err: unknown): void => {
         const i = queue.indexOf(waiter);
@@ -54,7 +60,7 @@ export class TeamGate {
         reject(err);
       };
       const onAbort = (): void => leave(signal?.reason);
-      const timer = setTimeout(() => leave(this.#refuse(teamLabel, limits, `no slot freed up within ${limits.queueWaitMs} ms`)), limits.queueWaitMs);
+      const timer = setTimeout(() => leave(this.#refuse(teamId, teamLabel, limits, `no slot freed up within ${limits.queueWaitMs} ms`)), limits.queueWaitMs);
       const waiter: Waiter = {
         grant: () => {
           clearTimeout(timer);
@@ -69,8 +75,9 @@ export class TeamGate {
     });
   }
 
-  #refuse(teamLabel: string, limits: CallLimits, why: string): JsonRpcError {
+  #refuse(teamId: string, teamLabel: string, limits: CallLimits, why: string): JsonRpcError {
     this.refused++;
+    this.onRefuse?.(teamId);
     return new JsonRpcError(BUDGET_EXHAUSTED,
       `Team '${teamLabel}' has reached its limit of ${limits.maxConcurrent} concurrent calls to its MCP servers and ${why}; try again shortly.`,
       { reason: 'team_concurrency_budget', limit: limits.maxConcurrent });

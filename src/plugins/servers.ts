@@ -4,6 +4,7 @@ import { TeamBudgets } from '../budgets/team-budgets';
 import { UpstreamTokenCache, type RetrieveUpstreamToken } from '../servers/remote/oauth-tokens';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { createSandboxDriver } from '../sandbox/factory';
 import type { SandboxDriver } from '../sandbox/types';
 import { bridgeServerEvents, type EmitEvent } from '../servers/event-bridge';
@@ -39,7 +40,10 @@ function backendTokens(app: FastifyInstance): RetrieveUpstreamToken | undefined 
 export default fp(async (app: FastifyInstance, opts: ServersPluginOptions) => {
   const env = app.satellite.env;
   const log = app.log.child({ component: 'servers' }) as unknown as Logger;
-  const budgets: TeamBudgets = new TeamBudgets({ env: env.budgets, config: () => app.configStore.current, servers: () => registry.all(), log });
+  const budgets: TeamBudgets = new TeamBudgets({
+    env: env.budgets, config: () => app.configStore.current, servers: () => registry.all(), log,
+    ...(app.hasDecorator('metrics') ? { metricsRegistry: app.getDecorator<{ registry: Registry }>('metrics').registry } : {})
+  });
   const registry = new ServerRegistry({
     configStore: app.configStore,
     driver: opts.driver ?? createSandboxDriver(env, log),

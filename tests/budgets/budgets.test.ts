@@ -136,5 +136,9 @@ describe('team budgets', () => {
     expect(typeof textJson(woke).pid).toBe('number');
     expect(app.servers.get(W.id, 'w1')?.status).toBe('dormant');
     expect(app.servers.get(W.id, 'w2')?.status).toBe('online');
+    // Refusals are counted per team and budget.
+    const scrape = await (await fetch(`${t.base}/metrics`)).text();
+    expect(scrape).toContain('satellite_team_budget_refusals_total{team="team-a",budget="concurrency"} 6');
+    expect(scrape).toContain('satellite_team_budget_refusals_total{team="team-w",budget="memory"} 1');
   });
 });
