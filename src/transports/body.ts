@@ -73,7 +73,9 @@ export function parseBody(body: unknown): ParsedBody {
   } catch {
     return { ok: false, code: ErrorCode.ParseError, message: 'Parse error: invalid JSON' };
   }
-  if (deeperThan(value, MAX_JSON_DEPTH)) return { ok: false, code: ErrorCode.InvalidRequest, message: `Invalid Request: nested deeper than ${MAX_JSON_DEPTH} levels` };
+  // Every level takes at least one bracket: a text no longer than the limit cannot exceed it
+  // (most requests), so the walk over every node runs only for bodies that could.
+  if (text.length > MAX_JSON_DEPTH && deeperThan(value, MAX_JSON_DEPTH)) return { ok: false, code: ErrorCode.InvalidRequest, message: `Invalid Request: nested deeper than ${MAX_JSON_DEPTH} levels` };
   if (Array.isArray(value)) {
     if (value.length === 0) return { ok: false, code: ErrorCode.InvalidRequest, message: 'Invalid Request: empty batch' };
     return summarize(true, value.map((m) => ({ msg: m as JsonRpcMessage, kind: classifyMessage(m) })));
