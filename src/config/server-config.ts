@@ -26,8 +26,8 @@ export interface McpServerConfig {
   disabled_tools?: string[];
   settings?: { request_logging_enabled?: boolean };
   secret_metadata?: { query_params?: string[]; headers?: string[]; env?: string[] };
-  /** `awaiting_user_config`: a per-user instance its user has not configured yet (not spawned; calls answer what to configure). */
-  status?: 'active' | 'awaiting_user_config';
+  /** `awaiting_user_config`: a per-user instance its user has not configured yet (not spawned; calls answer what to configure); other values are ignored. */
+  status?: string;
   /** Env variables the user must provide; an instance missing any of them awaits user configuration. */
   required_user_env?: string[];
   /** Headers the user must provide (remote servers), likewise. */
@@ -73,7 +73,8 @@ export const mcpServerConfigSchema = {
     disabled_tools: { type: 'array', items: { type: 'string' } },
     settings: { type: 'object' },
     secret_metadata: { type: 'object' },
-    status: { enum: ['active', 'awaiting_user_config'] },
+    // Any instance status the backend may send; only awaiting_user_config changes anything.
+    status: { type: 'string' },
     required_user_env: { type: 'array', items: { type: 'string', minLength: 1 } },
     required_user_headers: { type: 'array', items: { type: 'string', minLength: 1 } },
     user_config_url: { type: 'string', pattern: '^https?://' },
