@@ -4,7 +4,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { createRemoteUpstream } from '../../src/servers/remote';
 import type { Upstream } from '../../src/servers/upstream';
+import { remote } from '../gateway/harness';
+import { startMcpHttpServer } from '../remote/helpers/mcp-http-server';
 import { startApp, server as appServer, TOKEN_A, TOKEN_A_BOB } from '../transports/helpers';
 import { MINI, registryPerTest, server, textOf, waitFor } from './helpers';
 
@@ -69,6 +73,32 @@ describe('subscriptions held by the upstream', () => {
     expect(up.checkDormancy(Date.now() + 60_000)).toBe(true);
     expect(up.status).toBe('dormant');
     await waitForSubs(up, both, 'after waking');
+  });
+});
+
+describe('subscriptions of a remote server', () => {
+  it('are ref-counted and renewed when the server comes back with a new session', async () => {
+    const web = await startMcpHttpServer({ name: 'subs' });
+    const up = createRemoteUpstream(remote('subs', web.url), { log: pino({ level: 'silent' }), defaultTimeoutMs: 3000 });
+    try {
+      const uri = 'res://subs/info';
+      const [a, b] = [{}, {}];
+      await up.request('resources/subscribe', { uri }, { subscriber: a });
+      await up.request('resources/subscribe', { uri }, { subscriber: b });
+      await up.request('resources/unsubscribe', { uri }, { subscriber: a });
+      expect(web.subscriptionCalls).toEqual([`+${uri}`]);
+      // The server restarts and forgets its sessions: the next call reconnects, and the subscription is renewed.
+      await web.stop();
+      await web.start();
+      await up.request('tools/call', { name: 'echo', arguments: { text: 'hi' } }).catch(() => undefined);
+      await waitFor(() => web.subscriptionCalls.length === 2, 5000, 'renewed subscription');
+      expect(web.subscriptionCalls).toEqual([`+${uri}`, `+${uri}`]);
+      await up.request('resources/unsubscribe', { uri }, { subscriber: b });
+      expect(web.subscriptionCalls).toEqual([`+${uri}`, `+${uri}`, `-${uri}`]);
+    } finally {
+      await up.close();
+      await web.stop();
+    }
   });
 });
 

@@ -36,6 +36,8 @@ export interface TestMcpServer {
   /** Listens again on the same port with no sessions (clients get 404 on their old session id). */
   start(): Promise<void>;
   readonly sessionCount: number;
+  /** Every resources/subscribe (+uri) and resources/unsubscribe (-uri) received, in order, over all sessions. */
+  readonly subscriptionCalls: string[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -45,6 +47,7 @@ export async function startMcpHttpServer(opts: { name: string; mode?: 'streamabl
   const seen: SeenRequest[] = [];
   const sessions = new Map<string, { server: Server; transport: StreamableHTTPServerTransport | SSEServerTransport }>();
   const state = { extraTools: [] as string[] };
+  const subscriptionCalls: string[] = [];
 
   const makeServer = (): Server => {
     const server = new Server({ name: opts.name, version: '1.0.0' }, {
@@ -115,8 +118,14 @@ export async function startMcpHttpServer(opts: { name: string; mode?: 'streamabl
     server.setRequestHandler(ReadResourceRequestSchema, async (req) => ({
       contents: [{ uri: req.params.uri, text: `${opts.name} read ${req.params.uri}` }]
     }));
-    server.setRequestHandler(SubscribeRequestSchema, async () => ({}));
-    server.setRequestHandler(UnsubscribeRequestSchema, async () => ({}));
+    server.setRequestHandler(SubscribeRequestSchema, async (req) => {
+      subscriptionCalls.push(`+${req.params.uri}`);
+      return {};
+    });
+    server.setRequestHandler(UnsubscribeRequestSchema, async (req) => {
+      subscriptionCalls.push(`-${req.params.uri}`);
+      return {};
+    });
     server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: [{ name: 'greet', description: `Greeting from ${opts.name}`, arguments: [{ name: 'who' }] }] }));
     server.setRequestHandler(GetPromptRequestSchema, async (req) => ({
       messages: [{ role: 'user', content: { type: 'text', text: `${opts.name} greets ${req.params.arguments?.who ?? 'nobody'}` } }]
@@ -204,6 +213,7 @@ export async function startMcpHttpServer(opts: { name: string; mode?: 'streamabl
     async resourceUpdated(uri: string) { for (const s of sessions.values()) await s.server.sendResourceUpdated({ uri }).catch(() => undefined); },
     stop,
     start,
-    get sessionCount() { return sessions.size; }
+    get sessionCount() { return sessions.size; },
+    subscriptionCalls
   };
 }
