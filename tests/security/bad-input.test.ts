@@ -188,6 +188,21 @@ describe('bad headers', () => {
     }
   });
 
+  it('request smuggling framings are refused (400), and a chunked body past the limit gets 413', async () => {
+    const host = `Host: ${new URL(base).host}\r\nAuthorization: Bearer ${TOKEN_A}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMcp-Session-Id: ${sid}\r\n`;
+    const ping = '{"jsonrpc":"2.0","id":1,"method":"ping"}';
+    const smuggled = [
+      `POST /servers/conf/mcp HTTP/1.1\r\n${host}Content-Length: ${ping.length}\r\nTransfer-Encoding: chunked\r\n\r\n${ping.length.toString(16)}\r\n${ping}\r\n0\r\n\r\n`,
+      `POST /servers/conf/mcp HTTP/1.1\r\n${host}Content-Length: ${ping.length}\r\nContent-Length: 5\r\n\r\n${ping}`,
+      `POST /servers/conf/mcp HTTP/1.1\r\n${host}Transfer-Encoding: chunked, identity\r\n\r\n${ping.length.toString(16)}\r\n${ping}\r\n0\r\n\r\n`
+    ];
+    for (const req of smuggled) expect(await rawSocket(base, req)).toMatch(/^HTTP\/1\.1 400 /);
+    const chunk = 'x'.repeat(64 * 1024);
+    const big = Array.from({ length: 80 }, () => `${chunk.length.toString(16)}\r\n${chunk}\r\n`).join('');
+    const over = await rawSocket(base, `POST /servers/conf/mcp HTTP/1.1\r\n${host}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n${big}0\r\n\r\n`);
+    expect(over).toMatch(/^HTTP\/1\.1 413 /);
+  });
+
   it('a header block past the size limit gets 431 and the connection is dropped, nothing more', async () => {
     const r = await rawHttp(base, 'POST', '/servers/conf/mcp', { ...headers(), 'x-pad': 'p'.repeat(64 * 1024) }, initBody());
     expect(r.status).toBe(431);
