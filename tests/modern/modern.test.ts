@@ -117,6 +117,16 @@ describe('modern protocol rules', () => {
     }
   });
 
+  it('ignores an Mcp-Session-Id on a modern request and never echoes one', async () => {
+    const sid = (await fetch(next, { method: 'POST', headers: headers(), body: initBody(1, '2025-11-25') })).headers.get('mcp-session-id')!;
+    for (const id of [sid, 'no-such-session']) {
+      const r = await modern(next, 'tools/list', {}, { headers: { 'mcp-session-id': id } });
+      expect(r.status).toBe(200);
+      expect(r.body.result?.resultType).toBe('complete');
+      expect(r.headers.get('mcp-session-id')).toBeNull();
+    }
+  });
+
   it('answers an unsupported version with 400 and -32022 listing the supported ones', async () => {
     const r = await modern(next, 'tools/list', {}, { headers: { 'mcp-protocol-version': '2099-01-01' }, meta: { 'io.modelcontextprotocol/protocolVersion': '2099-01-01' }, id: 7 });
     expect(r.status).toBe(400);

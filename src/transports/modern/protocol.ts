@@ -40,16 +40,17 @@ export function metaOf(params: JsonObject | undefined): JsonObject | undefined {
 }
 
 /**
- * Modern semantics apply to a POST without a session that carries a modern marker: Mcp-Method,
- * the `_meta` protocol version, or (not on `initialize`) a version header the 2025 era does not
- * know. Everything else, a plain `initialize` above all, keeps the 2025 rules.
+ * Modern semantics apply to a POST with the `_meta` protocol version, or without a session and with
+ * Mcp-Method or (not on `initialize`) a version header the 2025 era does not know. Everything else,
+ * a plain `initialize` and every 2025 session request above all, keeps the 2025 rules.
  */
 export function isModernMessage(req: FastifyRequest, msg: unknown): boolean {
-  if (header(req, 'mcp-session-id') !== undefined) return false;
   const m = typeof msg === 'object' && msg !== null && !Array.isArray(msg) ? msg as JsonObject : undefined;
-  if (header(req, 'mcp-method') !== undefined) return true;
   const params = typeof m?.params === 'object' && m.params !== null ? m.params as JsonObject : undefined;
+  // No 2025 client puts the version in _meta: a modern request, whatever Mcp-Session-Id says (ignored).
   if (metaOf(params)?.[META.protocolVersion] !== undefined) return true;
+  if (header(req, 'mcp-session-id') !== undefined) return false;
+  if (header(req, 'mcp-method') !== undefined) return true;
   // An initialize is a 2025 client's (whatever version it asks for) unless it carries a modern marker.
   return m?.method !== 'initialize' && isModernVersionHeader(req);
 }

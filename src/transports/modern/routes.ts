@@ -76,8 +76,8 @@ export function headerGate(app: FastifyInstance, deps: TransportDeps) {
 
 /** Serves the POST when it is a modern one; undefined when the 2025 rules apply. */
 export function modernPost(deps: ModernDeps, req: FastifyRequest, reply: FastifyReply, target: SessionTarget): Promise<FastifyReply> | undefined {
-  // With a session (or no modern marker at all) it is a 2025 client: no second parse of its body.
-  if (header(req, 'mcp-session-id') !== undefined || !acceptsBoth(req) || !isJsonContentType(req)) return undefined;
+  // A session without Mcp-Method is a 2025 client's: no second parse of its body.
+  if ((header(req, 'mcp-session-id') !== undefined && header(req, 'mcp-method') === undefined) || !acceptsBoth(req) || !isJsonContentType(req)) return undefined;
   const parsed = parseBody(req.body);
   if (!parsed.ok || parsed.batch || !isModernMessage(req, parsed.messages[0]!.msg)) return undefined;
   return handleModernPost(deps, req, reply, target, parsed);
