@@ -22,7 +22,8 @@ let next: string;
 beforeAll(async () => {
   ({ app, base } = await startApp({}, {
     next: { ...server('team-a', 'next', [FIXTURE, '--2026']), installation_id: 'inst-a-next' },
-    mini: { ...server('team-a', 'mini', [MINI]), installation_id: 'inst-a-mini' }
+    mini: { ...server('team-a', 'mini', [MINI]), installation_id: 'inst-a-mini' },
+    minires: { ...server('team-a', 'minires', [MINI, '--resources']), installation_id: 'inst-a-minires' }
   },
     { [TOKEN_READ_ONLY]: { team_id: 'team-a', user_id: 'reader', scopes: ['mcp:read'] } }));
   team = `${base}/mcp`;
@@ -291,6 +292,38 @@ describe('subscriptions/listen', () => {
       }
     });
   }
+
+  it('subscribes to the resources named in resourceSubscriptions for the life of the stream', async () => {
+    const url = `${base}/servers/minires/mcp`;
+    const subs = async (): Promise<string[]> => {
+      const r = await modern(url, 'tools/call', { name: 'subs', arguments: {} });
+      return (JSON.parse((r.body.result!.content as Array<{ text: string }>)[0]!.text) as { subscriptions: string[] }).subscriptions;
+    };
+    const ac = new AbortController();
+    const params = { notifications: { resourceSubscriptions: ['mini://watched'] } };
+    const res = await fetch(url, { method: 'POST', headers: modernHeaders('subscriptions/listen', params), body: modernBody('subscriptions/listen', params), signal: ac.signal });
+    const stream = sseReader(res);
+    try {
+      const ack = JSON.parse((await stream.read((ev) => ev.length >= 1, 3000)).events[0]!.data);
+      expect(ack.params.notifications).toEqual({ resourceSubscriptions: ['mini://watched'] });
+      expect(await subs()).toEqual(['mini://watched']);
+      await modern(url, 'tools/call', { name: 'touch', arguments: { uri: 'mini://other' } });
+      await modern(url, 'tools/call', { name: 'touch', arguments: { uri: 'mini://watched' } });
+      const got = await stream.read((ev) => ev.some((e) => e.data.includes('resources/updated')), 3000);
+      const updates = got.events.map((e) => JSON.parse(e.data)).filter((m) => m.method === 'notifications/resources/updated');
+      expect(updates.map((u) => u.params.uri)).toEqual(['mini://watched']);
+      expect(updates[0].params._meta['io.modelcontextprotocol/subscriptionId']).toBe(ack.params._meta['io.modelcontextprotocol/subscriptionId']);
+    } finally {
+      ac.abort();
+    }
+    // The stream's end ends its subscription at the backend.
+    let left = await subs();
+    for (let i = 0; i < 40 && left.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      left = await subs();
+    }
+    expect(left).toEqual([]);
+  });
 
   it('does not deliver notification types the listener did not ask for', async () => {
     const ac = new AbortController();
