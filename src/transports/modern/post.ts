@@ -72,7 +72,9 @@ function relatedFilter(env: Envelope): (n: JsonRpcNotification) => boolean {
 async function serveCall(deps: ModernDeps, req: FastifyRequest, reply: FastifyReply, target: SessionTarget, r: JsonRpcRequest, env: Envelope): Promise<FastifyReply> {
   const identity = identityOf(req);
   const binding = bindingOf(identity, targetKey(target), r.method, nameOf(r));
-  let call: BridgedCall;
+  let call: BridgedCall | undefined;
+  // Listening from the start: a client gone before the call began cancels it as well.
+  const res = new ModernResponse(reply, () => call?.abort('the client closed the response stream'));
   try {
     const responses = validateInputResponses(r.params?.inputResponses);
     const state = r.params?.requestState;
@@ -99,12 +101,15 @@ async function serveCall(deps: ModernDeps, req: FastifyRequest, reply: FastifyRe
   } catch (e) {
     return sendModernError(reply, r.id, e);
   }
-  const res = new ModernResponse(reply, () => call.abort('the client closed the response stream'));
   const wanted = relatedFilter(env);
   call.onNotification = (n) => { if (wanted(n)) res.related(n); };
+  if (reply.raw.destroyed) call.abort('the client closed the response stream');
   const outcome = await call.next();
   call.onNotification = () => undefined;
-  if (reply.raw.destroyed) return res.abandon();
+  if (reply.raw.destroyed) {
+    call.abort('the client closed the response stream'); // nobody would ever retry a call parked now
+    return res.abandon();
+  }
   if (outcome.kind === 'complete') return res.finish(successResponse(r.id, completeResult(r, outcome.result)));
   if (outcome.kind === 'input') {
     const requestState = deps.parked.park(call, binding);
