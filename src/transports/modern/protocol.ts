@@ -40,19 +40,18 @@ export function metaOf(params: JsonObject | undefined): JsonObject | undefined {
 }
 
 /**
- * Modern semantics apply to a POST with the `_meta` protocol version, or without a session and with
- * Mcp-Method or (not on `initialize`) a version header the 2025 era does not know. Everything else,
- * a plain `initialize` and every 2025 session request above all, keeps the 2025 rules.
+ * Modern semantics apply to a POST with the `_meta` protocol version, or to one without a session
+ * that is not `initialize` and has Mcp-Method or a version header the 2025 era does not know.
+ * Everything else, a plain `initialize` and every 2025 session request above all, keeps 2025 rules.
  */
 export function isModernMessage(req: FastifyRequest, msg: unknown): boolean {
   const m = typeof msg === 'object' && msg !== null && !Array.isArray(msg) ? msg as JsonObject : undefined;
   const params = typeof m?.params === 'object' && m.params !== null ? m.params as JsonObject : undefined;
   // No 2025 client puts the version in _meta: a modern request, whatever Mcp-Session-Id says (ignored).
   if (metaOf(params)?.[META.protocolVersion] !== undefined) return true;
-  if (header(req, 'mcp-session-id') !== undefined) return false;
-  if (header(req, 'mcp-method') !== undefined) return true;
-  // An initialize is a 2025 client's (whatever version it asks for) unless it carries a modern marker.
-  return m?.method !== 'initialize' && isModernVersionHeader(req);
+  // Without the _meta version an initialize is a 2025 client's (a modern one falling back included).
+  if (header(req, 'mcp-session-id') !== undefined || m?.method === 'initialize') return false;
+  return header(req, 'mcp-method') !== undefined || isModernVersionHeader(req);
 }
 
 /** A version header the 2025 era does not know (modern, or unknown: answered with -32022). */
