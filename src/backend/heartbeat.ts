@@ -10,6 +10,8 @@ export interface ProcessSnapshot {
   pid: number | null;
   uptime_seconds: number;
   user_id?: string;
+  /** The backend's instance of a per-user installation. */
+  instance_id?: string;
   server_slug?: string;
   transport_type?: string;
   message_count?: number;

@@ -7,6 +7,7 @@ interface SnapshotLike {
   teamId: string;
   serverSlug: string;
   userId?: string;
+  instanceId?: string;
   installationId: string;
   installationName: string;
   transport: string;
@@ -33,7 +34,7 @@ export interface RegistryLike {
   list(teamId?: string): SnapshotLike[];
 }
 
-const UNHEALTHY = new Set(['error', 'permanently_failed']);
+const UNHEALTHY = new Set(['error', 'permanently_failed', 'requires_reauth']);
 
 export function processesFromRegistry(registry: RegistryLike): ProcessSource {
   return () =>
@@ -45,6 +46,7 @@ export function processesFromRegistry(registry: RegistryLike): ProcessSource {
       pid: s.pid ?? null,
       uptime_seconds: s.uptimeSeconds ?? 0,
       user_id: s.userId,
+      ...(s.instanceId !== undefined ? { instance_id: s.instanceId } : {}),
       server_slug: s.serverSlug,
       transport_type: s.transport,
       message_count: s.requestCount ?? 0,

@@ -10,6 +10,8 @@ export interface ServerSnapshot {
   teamId: string;
   serverSlug: string;
   userId?: string;
+  /** The backend's instance of a per-user installation (config `instance_id`). */
+  instanceId?: string;
   installationId: string;
   installationName: string;
   transport: TransportType;

@@ -143,7 +143,11 @@ export class ServerRegistry {
 
   list(teamId?: string): ServerSnapshot[] {
     const out: ServerSnapshot[] = [];
-    for (const { upstream } of this.#entries.values()) if (teamId === undefined || upstream.teamId === teamId) out.push(upstream.snapshot());
+    for (const { upstream } of this.#entries.values()) {
+      if (teamId !== undefined && upstream.teamId !== teamId) continue;
+      const instanceId = upstream.config.instance_id;
+      out.push(instanceId === undefined ? upstream.snapshot() : { ...upstream.snapshot(), instanceId });
+    }
     return out;
   }
 

@@ -95,6 +95,7 @@ describe('per-user upstream OAuth tokens of remote servers', () => {
     const last = fake.heartbeats.at(-1) as { processes_by_team: Record<string, Array<Record<string, unknown>>> };
     const team = last.processes_by_team['team-o'] ?? [];
     expect(team.map((p) => p.user_id).sort()).toEqual(['ann', 'bob']);
+    expect(team.map((p) => p.instance_id).sort()).toEqual(['i-ann', 'i-bob']);
     expect(team.every((p) => p.installation_id === 'inst-cal' && p.status === 'online')).toBe(true);
   });
 });
