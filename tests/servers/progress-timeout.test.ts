@@ -22,12 +22,12 @@ describe('progress resets the request timeout (stdio)', () => {
   const registries = registryPerTest();
 
   it('keeps a call reporting progress alive past its timeout, and cuts it at the maximum', async () => {
-    const h = await registries.start([server('ticker', [MINI])], { requestTimeoutMs: 300, maxRequestTimeoutMs: 1000 });
+    const h = await registries.start([server('ticker', [MINI])], { requestTimeoutMs: 600, maxRequestTimeoutMs: 2000 });
     const up = h.registry.get('team-a', 'ticker')!;
-    // 6 ticks 120 ms apart: 720 ms in all, more than twice the timeout.
-    const alive = await callWithProgress(up, 'progress', { ticks: 6, every: 120 });
+    // 12 ticks 120 ms apart: 1.4 s in all, more than twice the timeout.
+    const alive = await callWithProgress(up, 'progress', { ticks: 12, every: 120 });
     expect(alive.outcome.ok).toBe(true);
-    expect(alive.progress.map((n) => n.params?.progressToken)).toEqual(Array(9).fill('tok-1'));
+    expect(alive.progress.map((n) => n.params?.progressToken)).toEqual(Array(15).fill('tok-1'));
 
     // Progress forever: the hard maximum still ends it.
     const endless = await callWithProgress(up, 'progress', { ticks: 100, every: 100 });
@@ -37,7 +37,7 @@ describe('progress resets the request timeout (stdio)', () => {
     expect(endless.progress.length).toBeLessThan(100);
 
     // Progress slower than the timeout does not save a call.
-    const slow = await callWithProgress(up, 'progress', { ticks: 2, every: 500 });
+    const slow = await callWithProgress(up, 'progress', { ticks: 2, every: 1500 });
     expect(!slow.outcome.ok && slow.outcome.e).toMatchObject({ code: -32001 });
     expect(slow.progress).toHaveLength(0);
     // The server is still usable.
@@ -55,19 +55,20 @@ describe('progress resets the request timeout (remote)', () => {
   });
 
   it('keeps a call reporting progress alive past its timeout, and cuts it at the maximum', async () => {
-    const up = createRemoteUpstream(remote('ticks', web.url, { timeout: 300 }), { log: pino({ level: 'silent' }), defaultTimeoutMs: 300, maxTimeoutMs: 1000 });
+    const up = createRemoteUpstream(remote('ticks', web.url, { timeout: 600 }), { log: pino({ level: 'silent' }), defaultTimeoutMs: 600, maxTimeoutMs: 2000 });
     try {
-      const alive = await callWithProgress(up, 'slow', { ms: 700, tick: 100 });
+      await up.ensureReady();
+      const alive = await callWithProgress(up, 'slow', { ms: 1400, tick: 100 });
       expect(alive.outcome).toMatchObject({ ok: true, r: { content: [{ text: 'slow done' }] } });
       expect(alive.progress.length).toBeGreaterThanOrEqual(4);
 
       const endless = await callWithProgress(up, 'slow', { ms: 10_000, tick: 100 });
-      expect(!endless.outcome.ok && endless.outcome.e).toMatchObject({ code: -32001, message: "Server 'ticks' did not answer within 300 ms." });
+      expect(!endless.outcome.ok && endless.outcome.e).toMatchObject({ code: -32001, message: "Server 'ticks' did not answer within 600 ms." });
       expect(endless.progress.length).toBeGreaterThanOrEqual(4);
       expect(endless.progress.length).toBeLessThan(100);
 
       // Without progress the plain timeout applies.
-      await expect(up.request('tools/call', { name: 'slow', arguments: { ms: 1000 } })).rejects.toMatchObject({ code: -32001 });
+      await expect(up.request('tools/call', { name: 'slow', arguments: { ms: 1500 } })).rejects.toMatchObject({ code: -32001 });
     } finally {
       await up.close();
     }
