@@ -12,13 +12,20 @@ const used = (): number => {
   return m.heapUsed + m.external;
 };
 
-/** Heap plus external memory after a few forced collections. */
-export async function settledMemory(): Promise<number> {
+/** JS heap and external (Buffer) memory, in bytes, after a few forced collections. */
+export async function settledBreakdown(): Promise<{ heap: number; external: number }> {
   for (let i = 0; i < 4; i++) {
     gc();
     await new Promise((r) => setTimeout(r, 20));
   }
-  return used();
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, external: m.external };
+}
+
+/** Heap plus external memory after a few forced collections. */
+export async function settledMemory(): Promise<number> {
+  const m = await settledBreakdown();
+  return m.heap + m.external;
 }
 
 /** Samples memory every `everyMs` while `work` runs; returns its result and the peak growth over the settled start. */
