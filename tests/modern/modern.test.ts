@@ -62,7 +62,8 @@ describe('dual era on one endpoint', () => {
   });
 
   it('still answers a plain initialize with 2025 semantics and a session, routing headers or not', async () => {
-    for (const extra of [{}, { 'mcp-method': 'initialize', 'mcp-protocol-version': MODERN }]) {
+    const variants: Array<Record<string, string>> = [{}, { 'mcp-method': 'initialize', 'mcp-protocol-version': MODERN }];
+    for (const extra of variants) {
       const res = await fetch(next, { method: 'POST', headers: headers(TOKEN_A, extra), body: initBody(1, '2025-11-25') });
       expect(res.status).toBe(200);
       expect(res.headers.get('mcp-session-id')).toEqual(expect.any(String));

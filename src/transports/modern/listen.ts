@@ -13,8 +13,6 @@ import type { ModernDeps } from './deps';
 import { META } from './protocol';
 import { sendModernError } from './response';
 
-const KEEP_ALIVE_MS = 15_000;
-
 /** Filter flag for each list_changed notification. */
 const LIST_CHANGED: Readonly<Record<string, string>> = {
   'notifications/tools/list_changed': 'toolsListChanged',
@@ -30,7 +28,7 @@ export class ListenStreams {
   readonly #open = new Map<() => void, string>();
   readonly #perTeam = new Map<string, number>();
 
-  constructor(private readonly maxPerTeam: number) {}
+  constructor(private readonly maxPerTeam: number, readonly keepAliveMs: number) {}
 
   get size(): number {
     return this.#open.size;
@@ -134,7 +132,7 @@ export async function handleListen(deps: ModernDeps, req: FastifyRequest, reply:
   const tagged = (n: JsonRpcNotification): JsonRpcNotification => ({ ...n, params: { ...n.params, _meta: { ...(n.params?._meta as JsonObject | undefined), [META.subscriptionId]: subscriptionId } } });
   write = (n) => { if (!raw.destroyed) raw.write(sseFrame(JSON.stringify(tagged(n)))); };
   write({ jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { notifications: allowed } });
-  const keepAlive = setInterval(() => { if (!raw.destroyed) raw.write(': keep-alive\n\n'); }, KEEP_ALIVE_MS);
+  const keepAlive = setInterval(() => { if (!raw.destroyed) raw.write(': keep-alive\n\n'); }, deps.listens.keepAliveMs);
   keepAlive.unref();
   let ended = false;
   const end = (): void => {

@@ -26,7 +26,7 @@ export function modernContext(app: FastifyInstance, deps: TransportDeps): Modern
     ...deps,
     // A parked call holds a backend request open: it may wait as long as a backend request may.
     parked: new MrtrStore({ maxParked: MAX_PARKED, maxParkedPerTeam: MAX_PARKED_PER_TEAM, ttlMs: app.satellite.env.process.requestTimeoutMs }),
-    listens: new ListenStreams(app.satellite.env.sessions.maxSessionsPerTeam),
+    listens: new ListenStreams(app.satellite.env.sessions.maxSessionsPerTeam, app.satellite.env.sessions.keepAliveSeconds * 1000),
     paramHeaders: new ParamHeaderCache()
   };
   app.addHook('preClose', async () => {
