@@ -11,10 +11,12 @@ import type { SatelliteEvent } from '../../src/events/types';
 
 let dir: string;
 beforeEach(() => {
+  if (process.getuid?.() !== 0) return;
   dir = mkdtempSync(join(tmpdir(), 'satellite-journal-full-'));
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', dir]);
 });
 afterEach(() => {
+  if (process.getuid?.() !== 0) return;
   execFileSync('umount', ['-l', dir]);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -31,7 +33,8 @@ function fill(): string {
   return filler;
 }
 
-describe('event journal on a full disk', () => {
+// Mounting a tmpfs needs root (CI runs as root); elsewhere this file is skipped.
+describe.runIf(process.getuid?.() === 0)('event journal on a full disk', () => {
   it('holds at most maxUnwrittenBytes while the disk refuses writes, drops (and counts) the rest, then journals what it kept', () => {
     const q = new DurableEventQueue({ dir, maxInMemory: 10, maxUnwrittenBytes: 50 * 1024 });
     const filler = fill();
