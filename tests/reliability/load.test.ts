@@ -16,9 +16,9 @@ const ECHO = join(__dirname, '..', '..', 'bench', 'echo-server.mjs');
 const TEAMS = 10;
 const SESSIONS = 1000;
 const IN_FLIGHT = 64;
-// Steady calls in the measured round (the issue asks 30 s; 15 s keeps this file near 25 s on a
-// quiet 2-core CI box); RELIABILITY_LOAD_MS=30000 or more for a soak run.
-const STEADY_MS = Number(process.env.RELIABILITY_LOAD_MS ?? 15_000);
+// 30 s of steady calls in the measured round, as the issue asks (the file takes ~45 s on a quiet
+// 2-core box); RELIABILITY_LOAD_MS shortens it for local runs or lengthens it for a soak.
+const STEADY_MS = Number(process.env.RELIABILITY_LOAD_MS ?? 30_000);
 const MAX_CALLS = 400_000;
 
 const token = (t: number) => `load-team-${t}-token-0123456789abcdef`;
@@ -125,7 +125,7 @@ describe('load: 1,000 sessions, 10 teams, 20 stdio servers', () => {
     expect((after.external - baseline.external) / 1048576, report).toBeLessThan(8);
     // No session survives its DELETE.
     expect(sessionCount()).toBe(0);
-  }, 90_000);
+  }, 150_000);
 });
 
 /** The same agent with the team's bearer token on every request of that client. */
