@@ -8,6 +8,8 @@ export interface PollOutcome {
   executed: number;
   /** When the next poll should happen, honouring the backend's hint or the error backoff. */
   nextDelayMs: number;
+  /** Why the poll failed (when `ok` is false). */
+  error?: string;
 }
 
 export interface PollerOptions {
@@ -62,7 +64,7 @@ export class CommandPoller {
       const max = this.opts.errorBackoffMaxMs ?? 300_000;
       const next = Math.min(max, base * 2 ** Math.min(this.#failures - 1, 16));
       this.log.warn({ error: (err as Error).message, retry_in_ms: next }, 'command poll failed');
-      return { ok: false, executed, nextDelayMs: next };
+      return { ok: false, executed, nextDelayMs: next, error: (err as Error).message };
     }
   }
 

@@ -43,7 +43,7 @@ export interface BackendLinkOptions {
   targets?: CommandTargets;
   processes?: ProcessSource;
   onCommandExecuted?: PollerOptions['onExecuted'];
-  /** True when the jobs plugin drives heartbeat, config checks and event flushing (polling stays here: its delay is dynamic). */
+  /** True when the jobs plugin drives heartbeat, config checks, event flushing and command polls (pollIfDue() keeps the dynamic delay). */
   periodicByJobs?: boolean;
   fetchImpl?: typeof fetch;
 }
@@ -76,6 +76,8 @@ export class BackendLink {
   #timersStarted = false;
   #lastError: string | undefined;
   #lastHeartbeatAt: string | undefined;
+  /** When the job-driven command poll is due next (undefined until connected). */
+  #nextPollAt: number | undefined;
 
   constructor(opts: BackendLinkOptions) {
     const { env, log } = opts;
@@ -185,6 +187,18 @@ export class BackendLink {
     return this.#poller.poll();
   }
 
+  /**
+   * The 'backend-command-poll' job: polls when the next poll is due (the backend's
+   * next_poll_interval hint or the error backoff decides when), else returns at once. A failed
+   * poll throws, so the job's status shows the error.
+   */
+  async pollIfDue(): Promise<void> {
+    if (this.#state !== 'connected' || this.#nextPollAt === undefined || Date.now() < this.#nextPollAt) return;
+    const outcome = await this.pollCommands();
+    this.#nextPollAt = Date.now() + outcome.nextDelayMs;
+    if (!outcome.ok) throw new Error(`command poll failed${outcome.error ? `: ${outcome.error}` : ''}; next try in ${outcome.nextDelayMs} ms`);
+  }
+
   syncConfig(reason = 'periodic check'): Promise<SyncOutcome> {
     return this.configSync.sync(reason);
   }
@@ -265,6 +279,11 @@ export class BackendLink {
       this.#every(this.#iv.heartbeatMs, () => this.sendHeartbeat().catch((err: Error) => log.warn({ error: err.message }, 'heartbeat failed')));
       this.#every(this.#iv.configCheckMs, () => this.syncConfig().catch((err: Error) => log.warn({ error: err.message }, 'config check failed')));
       if (this.sender) this.#every(this.#o.env.events.batchIntervalMs, () => this.flushEvents());
+    }
+    // Under the job scheduler the 'backend-command-poll' job ticks and pollIfDue() keeps the delay.
+    if (this.#o.periodicByJobs) {
+      this.#nextPollAt = Date.now();
+      return;
     }
     const pollLoop = async () => {
       const outcome = await this.pollCommands();

@@ -21,7 +21,8 @@ export interface EnvConfig {
   sandbox: 'auto' | 'none' | 'bwrap' | 'nsjail';
   allowedCommands: string[];
   limits: SandboxLimits;
-  process: { idleTimeoutSeconds: number; spawnGraceSeconds: number; requestTimeoutMs: number; /** Unset: 10x the request timeout. */ maxRequestTimeoutMs?: number };
+  process: { idleTimeoutSeconds: number; spawnGraceSeconds: number; requestTimeoutMs: number; /** Unset: 10x the request timeout. */ maxRequestTimeoutMs?: number;
+    toolCacheRefreshSeconds: number; healthProbeSeconds: number; healthProbeTimeoutMs: number };
   sessions: { idleTimeoutSeconds: number; maxSessions: number; maxSessionsPerTeam: number; keepAliveSeconds: number };
   backend: {
     url?: string;
@@ -132,7 +133,10 @@ export function loadEnv(env: RawEnv = process.env): EnvConfig {
       idleTimeoutSeconds: v.MCP_PROCESS_IDLE_TIMEOUT_SECONDS as number,
       spawnGraceSeconds: v.MCP_PROCESS_SPAWN_GRACE_PERIOD_SECONDS as number,
       requestTimeoutMs: v.MCP_REQUEST_TIMEOUT_MS as number,
-      maxRequestTimeoutMs: v.MCP_REQUEST_MAX_TIMEOUT_MS as number | undefined
+      maxRequestTimeoutMs: v.MCP_REQUEST_MAX_TIMEOUT_MS as number | undefined,
+      toolCacheRefreshSeconds: v.MCP_TOOL_CACHE_REFRESH_SECONDS as number,
+      healthProbeSeconds: v.MCP_HEALTH_PROBE_SECONDS as number,
+      healthProbeTimeoutMs: v.MCP_HEALTH_PROBE_TIMEOUT_MS as number
     },
     sessions: {
       idleTimeoutSeconds: v.MCP_SESSION_IDLE_TIMEOUT_SECONDS as number,

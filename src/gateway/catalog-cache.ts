@@ -64,6 +64,21 @@ export class CatalogCache {
     return e.pending;
   }
 
+  /**
+   * Re-lists a server whose catalog is cached (the periodic refresh: servers that change their
+   * lists without saying so). Undefined when nothing was cached or the entry moved on meanwhile.
+   */
+  async refresh(upstream: GatewayUpstream): Promise<{ before: Catalog; after: Catalog } | undefined> {
+    const e = this.#entries.get(upstreamKey(upstream));
+    const before = e?.upstream === upstream ? e.catalog : undefined;
+    if (!e || !before || e.pending) return undefined;
+    const version = e.version;
+    const after = await fetchCatalog(upstream);
+    if (e.version !== version || this.#entries.get(upstreamKey(upstream)) !== e || e.catalog !== before) return undefined;
+    e.catalog = after;
+    return { before, after };
+  }
+
   invalidate(upstream: GatewayUpstream): void {
     const e = this.#entries.get(upstreamKey(upstream));
     if (!e || e.upstream !== upstream) return;

@@ -141,6 +141,29 @@ export class TeamGateway implements SessionHandlerFactory {
     for (const method of LIST_CHANGED) this.#broadcast((h) => teams.has(h.identity.teamId), method);
   }
 
+  /**
+   * The tool-cache refresh job: re-lists every online server with a cached catalog, one at a time,
+   * and tells the sessions that see it about the lists that changed. Returns how many changed.
+   */
+  async refreshCatalogs(signal?: AbortSignal): Promise<number> {
+    let changed = 0;
+    for (const u of [...this.#watched.keys()]) {
+      if (signal?.aborted) break;
+      if (u.status !== 'online') continue;
+      try {
+        const r = await this.cache.refresh(u);
+        if (r && this.#announce(u, r.before, r.after) > 0) {
+          changed++;
+          this.opts.log.info({ team_id: u.teamId, server_slug: u.serverSlug }, 'server lists changed without list_changed; clients told');
+        }
+      } catch (err) {
+        // A server failing now is the health probe's and the next call's business; its cached lists stay.
+        this.opts.log.debug({ team_id: u.teamId, server_slug: u.serverSlug, err: (err as Error).message }, 'catalog refresh failed');
+      }
+    }
+    return changed;
+  }
+
   /** The most verbose log level any session that sees this server asked for. */
   mostVerboseLevel(u: GatewayUpstream): number | undefined {
     let min: number | undefined;
@@ -195,13 +218,8 @@ export class TeamGateway implements SessionHandlerFactory {
       // Spawned, restarted or reconnected: re-discover; a wake from dormancy changes nothing and says nothing.
       const before = this.cache.peek(u);
       this.cache.invalidate(u);
-      this.cache.get(u).then((after) => {
-        for (const [kind, method] of [['tools', LIST_CHANGED[0]], ['resources', LIST_CHANGED[1]], ['prompts', LIST_CHANGED[2]]] as const) {
-          const same = before && JSON.stringify(before[kind]) === JSON.stringify(after[kind])
-            && (kind !== 'resources' || JSON.stringify(before.resourceTemplates) === JSON.stringify(after.resourceTemplates));
-          if (!same) this.#broadcast((h) => h.sees(u), method!);
-        }
-      }, (err: Error) => this.opts.log.debug({ server_slug: u.serverSlug, err: err.message }, 'discovery after online failed'));
+      this.cache.get(u).then((after) => this.#announce(u, before, after),
+        (err: Error) => this.opts.log.debug({ server_slug: u.serverSlug, err: err.message }, 'discovery after online failed'));
     } else if (DOWN.includes(status)) {
       // Its items leave the lists until it is back (and coming back is then news, whatever it offers).
       if (this.cache.peek(u)) for (const method of LIST_CHANGED) this.#broadcast((h) => h.sees(u), method);
@@ -229,6 +247,19 @@ export class TeamGateway implements SessionHandlerFactory {
     if (method === 'ping') return {};
     for (const h of this.#sessions) if (h.sees(u) && h.clientSupports(method)) return h.outbound.sendRequest(method, params);
     throw new JsonRpcError(ErrorCode.MethodNotFound, `No connected client supports ${method}`);
+  }
+
+  /** list_changed for each list that differs between two catalogs of a server (every list when there was none). */
+  #announce(u: GatewayUpstream, before: Catalog | undefined, after: Catalog): number {
+    let sent = 0;
+    for (const [kind, method] of [['tools', LIST_CHANGED[0]], ['resources', LIST_CHANGED[1]], ['prompts', LIST_CHANGED[2]]] as const) {
+      const same = before && JSON.stringify(before[kind]) === JSON.stringify(after[kind])
+        && (kind !== 'resources' || JSON.stringify(before.resourceTemplates) === JSON.stringify(after.resourceTemplates));
+      if (same) continue;
+      sent++;
+      this.#broadcast((h) => h.sees(u), method!);
+    }
+    return sent;
   }
 
   #broadcast(to: (h: TeamSessionHandler) => boolean, method: string): void {

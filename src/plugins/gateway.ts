@@ -26,6 +26,18 @@ export default fp(async (app: FastifyInstance) => {
     void app.servers.settled().then(() => gateway.configChanged(teams));
   };
   store.on('change', onChange);
+  // Servers that change their lists without list_changed are caught by a periodic re-list.
+  if (app.hasDecorator('jobs') && !app.jobs.has('tool-cache-refresh')) {
+    const everyMs = app.satellite.env.process.toolCacheRefreshSeconds * 1000;
+    app.jobs.register({
+      name: 'tool-cache-refresh',
+      schedule: { everyMs },
+      timeoutMs: Math.max(1000, Math.min(everyMs, 120_000)),
+      run: async (signal) => {
+        await gateway.refreshCatalogs(signal);
+      }
+    });
+  }
   app.addHook('onClose', async () => {
     store.off('change', onChange);
     gateway.close();

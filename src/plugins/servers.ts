@@ -62,6 +62,20 @@ export default fp(async (app: FastifyInstance, opts: ServersPluginOptions) => {
   const unbridge = app.hasDecorator('events')
     ? bridgeServerEvents(registry.events, (type, data) => app.getDecorator<{ emit: EmitEvent }>('events').emit(type, data))
     : undefined;
+  // Remote servers that died quietly are noticed between calls, and errored ones brought back.
+  if (app.hasDecorator('jobs') && !app.jobs.has('remote-health-probe')) {
+    const everyMs = env.process.healthProbeSeconds * 1000;
+    const timeoutMs = env.process.healthProbeTimeoutMs;
+    app.jobs.register({
+      name: 'remote-health-probe',
+      schedule: { everyMs },
+      timeoutMs: Math.max(everyMs, timeoutMs * 4),
+      run: async (signal) => {
+        const { failed } = await registry.probeRemotes(timeoutMs, signal);
+        if (failed > 0) log.warn({ failed }, 'remote servers failed their health probe');
+      }
+    });
+  }
   // Spawning waits for the server to listen: a slow server must not delay the HTTP port.
   app.addHook('onReady', async () => {
     void registry.start().catch((err: unknown) => log.error({ err }, 'starting servers failed'));

@@ -30,6 +30,13 @@ export interface ServerRegistryOptions {
   upstreamTokens?: UpstreamTokenCache;
 }
 
+/** A server the health probe job can check (src/servers/remote/remote-upstream.ts). */
+interface Probeable {
+  probe(timeoutMs: number): Promise<'ok' | 'failed' | 'skipped'>;
+}
+/** Probes in flight at once: many remote servers must not mean a burst of connections. */
+const PROBE_CONCURRENCY = 8;
+
 interface Entry {
   upstream: ManagedUpstream;
   /** stableStringify of the config entry: a change restarts the server. */
@@ -177,6 +184,21 @@ export class ServerRegistry {
       }
     }
     return n;
+  }
+
+  /**
+   * The remote health probe job: probes every server that can be probed (remote http/sse ones),
+   * a few at a time. Returns how many answered and how many failed.
+   */
+  async probeRemotes(timeoutMs: number, signal?: AbortSignal): Promise<{ ok: number; failed: number }> {
+    const probes = [...this.#entries.values()].map((e) => e.upstream as ManagedUpstream & Partial<Probeable>)
+      .filter((u) => typeof u.probe === 'function');
+    const counts = { ok: 0, failed: 0 };
+    for (let i = 0; i < probes.length && !signal?.aborted; i += PROBE_CONCURRENCY) {
+      const outcomes = await Promise.all(probes.slice(i, i + PROBE_CONCURRENCY).map((u) => u.probe!(timeoutMs).catch(() => 'failed' as const)));
+      for (const o of outcomes) if (o !== 'skipped') counts[o]++;
+    }
+    return counts;
   }
 
   /** Terminates every server (shutdown); the registry takes no more config changes. */

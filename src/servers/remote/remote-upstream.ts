@@ -158,6 +158,39 @@ export class RemoteUpstream implements ManagedUpstream {
     await this.start();
   }
 
+  /**
+   * The health probe job: a cheap request (ping; tools/list when the server has no ping) to an
+   * idle online server; a server that does not answer in `timeoutMs` goes to error and the
+   * background reconnect takes over. An errored server is tried again, and comes back online on
+   * success. Servers with a call in flight, waiting on a user, or stopped are left alone.
+   */
+  async probe(timeoutMs: number): Promise<'ok' | 'failed' | 'skipped'> {
+    if (this.#closed || this.#pending.size > 0 || this.#connecting) return 'skipped';
+    if (this.#status === 'error') {
+      this.#lastAttempt = 0;
+      return this.ensureReady().then(() => 'ok' as const, () => 'failed' as const);
+    }
+    if (this.#status !== 'online') return 'skipped';
+    const generation = this.#generation;
+    try {
+      await this.#call('ping', undefined, { timeoutMs }).catch((err: unknown) => {
+        if ((err as { code?: number }).code !== ErrorCode.MethodNotFound) throw err;
+        return this.#call('tools/list', {}, { timeoutMs });
+      });
+      return 'ok';
+    } catch (err) {
+      if (err instanceof SessionExpiredError) {
+        this.#sessionLost(generation);
+        return this.ensureReady().then(() => 'ok' as const, () => 'failed' as const);
+      }
+      // An error the server answered means it is alive; no answer or a broken link means it is not.
+      if (err instanceof JsonRpcError && !(err instanceof TransportError) && err.code !== ErrorCode.RequestTimeout) return 'ok';
+      if (generation !== this.#generation || this.#status !== 'online') return 'failed';
+      this.#noteFailure(err instanceof TransportError ? err : new TransportError(`Server '${this.serverSlug}' failed its health probe: ${(err as Error).message}`));
+      return 'failed';
+    }
+  }
+
   /** Remote servers cost nothing while idle: they never go dormant. */
   checkDormancy(): boolean {
     return false;

@@ -36,6 +36,8 @@ export interface TestMcpServer {
   /** Listens again on the same port with no sessions (clients get 404 on their old session id). */
   start(): Promise<void>;
   readonly sessionCount: number;
+  /** While true, POSTs get no answer and open streams stay open (a server hung without closing anything); unfreezing drops the held requests. */
+  frozen: boolean;
   /** Every resources/subscribe (+uri) and resources/unsubscribe (-uri) received, in order, over all sessions. */
   readonly subscriptionCalls: string[];
 }
@@ -46,7 +48,8 @@ export async function startMcpHttpServer(opts: { name: string; mode?: 'streamabl
   const mode = opts.mode ?? 'streamable';
   const seen: SeenRequest[] = [];
   const sessions = new Map<string, { server: Server; transport: StreamableHTTPServerTransport | SSEServerTransport }>();
-  const state = { extraTools: [] as string[] };
+  const state = { extraTools: [] as string[], frozen: false };
+  const held = new Set<ServerResponse>();
   const subscriptionCalls: string[] = [];
 
   const makeServer = (): Server => {
@@ -148,6 +151,10 @@ export async function startMcpHttpServer(opts: { name: string; mode?: 'streamabl
       sessionId: typeof sid === 'string' ? sid : undefined, protocolVersion: req.headers['mcp-protocol-version'] as string | undefined,
       lastEventId: req.headers['last-event-id'] as string | undefined
     });
+    if (state.frozen && req.method === 'POST') {
+      held.add(res);
+      return;
+    }
     if (mode === 'sse') {
       if (req.method === 'GET' && req.url?.startsWith('/sse')) {
         const transport = new SSEServerTransport('/messages', res);
@@ -214,6 +221,13 @@ export async function startMcpHttpServer(opts: { name: string; mode?: 'streamabl
     stop,
     start,
     get sessionCount() { return sessions.size; },
+    get frozen() { return state.frozen; },
+    set frozen(v: boolean) {
+      state.frozen = v;
+      if (v) return;
+      for (const res of held) res.destroy();
+      held.clear();
+    },
     subscriptionCalls
   };
 }
