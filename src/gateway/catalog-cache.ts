@@ -73,7 +73,7 @@ export class CatalogCache {
     const before = e?.upstream === upstream ? e.catalog : undefined;
     if (!e || !before || e.pending) return undefined;
     const version = e.version;
-    const after = await fetchCatalog(upstream);
+    const after = await fetchCatalog(upstream, true);
     if (e.version !== version || this.#entries.get(upstreamKey(upstream)) !== e || e.catalog !== before) return undefined;
     e.catalog = after;
     return { before, after };
@@ -99,20 +99,21 @@ export class CatalogCache {
   }
 }
 
-async function fetchCatalog(upstream: GatewayUpstream): Promise<Catalog> {
+/** `background`: the periodic refresh, which must not count as use (it would keep idle servers awake). */
+async function fetchCatalog(upstream: GatewayUpstream, background = false): Promise<Catalog> {
   await upstream.ensureReady();
   const caps = (upstream.initializeResult?.capabilities ?? {}) as JsonObject;
-  const lists = await Promise.all(KINDS.map((kind) => caps[LISTS[kind].capability] === undefined ? [] : fetchAll(upstream, kind)));
+  const lists = await Promise.all(KINDS.map((kind) => caps[LISTS[kind].capability] === undefined ? [] : fetchAll(upstream, kind, background)));
   return Object.fromEntries(KINDS.map((k, i) => [k, lists[i]])) as unknown as Catalog;
 }
 
-async function fetchAll(upstream: GatewayUpstream, kind: CatalogKind): Promise<JsonObject[]> {
+async function fetchAll(upstream: GatewayUpstream, kind: CatalogKind, background: boolean): Promise<JsonObject[]> {
   const items: JsonObject[] = [];
   let cursor: unknown;
   for (let page = 0; page < MAX_PAGES; page++) {
     let result: JsonObject;
     try {
-      result = await upstream.request(LISTS[kind].method, cursor === undefined ? {} : { cursor });
+      result = await upstream.request(LISTS[kind].method, cursor === undefined ? {} : { cursor }, background ? { background } : undefined);
     } catch (err) {
       // A server declaring resources but not templates answers -32601 there: an empty list, not a failure.
       if (page === 0 && (err as { code?: number }).code === -32601) return [];

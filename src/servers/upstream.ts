@@ -18,6 +18,8 @@ export interface UpstreamCallOptions {
   onNotification?(n: JsonRpcNotification): void;
   /** Server→client requests raised during this call (sampling, elicitation, roots, ping); `signal` aborts when the server cancels it. */
   onRequest?(method: string, params?: JsonObject, signal?: AbortSignal): Promise<JsonObject>;
+  /** The satellite's own request (periodic re-discovery): not client activity, so it neither keeps a server awake nor counts in its request stats. */
+  background?: boolean;
 }
 
 export interface UpstreamListener {

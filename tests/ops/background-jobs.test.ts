@@ -57,10 +57,13 @@ describe('background jobs of the gateway and the server registry', () => {
     expect(await app.jobs.runNow('tool-cache-refresh')).toBe('success');
     await waitFor(() => changed >= 1, 3000, 'list_changed');
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('mini__quiet');
-    // A further refresh with nothing new stays quiet.
+    // A further refresh with nothing new stays quiet, and is not use: it must not keep an idle server awake.
+    const used = mini.snapshot();
+    await sleep(20);
     expect(await app.jobs.runNow('tool-cache-refresh')).toBe('success');
     await sleep(200);
     expect(changed).toBe(1);
+    expect(mini.snapshot()).toMatchObject({ lastActivityAt: used.lastActivityAt, requestCount: used.requestCount });
   });
 
   it('marks a hung remote server error on a failed probe and brings it back online on a good one', async () => {

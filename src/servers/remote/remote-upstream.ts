@@ -116,7 +116,7 @@ export class RemoteUpstream implements ManagedUpstream {
   async request(method: string, params: JsonObject | undefined, options: UpstreamCallOptions = {}): Promise<JsonObject> {
     if (SubscriptionSet.handles(method, params, options)) return this.#subscriptions.request(method, params!, options);
     await this.ensureReady();
-    this.#lastActivity = Date.now();
+    if (options.background !== true) this.#lastActivity = Date.now();
     const generation = this.#generation;
     try {
       const result = await this.#call(method, params, options);

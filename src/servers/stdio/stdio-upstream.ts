@@ -156,9 +156,12 @@ export class StdioUpstream implements ManagedUpstream {
 
   async request(method: string, params: JsonObject | undefined, options: UpstreamCallOptions = {}): Promise<JsonObject> {
     if (SubscriptionSet.handles(method, params, options)) return this.#subscriptions.request(method, params!, options);
+    const counted = options.background !== true;
     this.#active++;
-    this.#requestCount++;
-    this.#lastActivity = this.#o.now();
+    if (counted) {
+      this.#requestCount++;
+      this.#lastActivity = this.#o.now();
+    }
     const timeoutMs = options.timeoutMs ?? this.config.timeout ?? this.#o.requestTimeoutMs;
     try {
       const t0 = this.#o.now();
@@ -173,7 +176,7 @@ export class StdioUpstream implements ManagedUpstream {
       }
       return result;
     } catch (err) {
-      this.#errorCount++;
+      if (counted) this.#errorCount++;
       // The caller's timeout in the error, not what was left of it after waiting for a start.
       if (err instanceof JsonRpcError && err.code === ErrorCode.RequestTimeout && typeof (err.data as JsonObject | undefined)?.timeout === 'number') {
         throw new JsonRpcError(err.code, err.message, { ...(err.data as JsonObject), timeout: timeoutMs });
@@ -181,7 +184,7 @@ export class StdioUpstream implements ManagedUpstream {
       throw err;
     } finally {
       this.#active--;
-      this.#lastActivity = this.#o.now();
+      if (counted) this.#lastActivity = this.#o.now();
     }
   }
 
