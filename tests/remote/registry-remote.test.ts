@@ -1,5 +1,7 @@
 // Remote servers inside the real ServerRegistry: built by remoteUpstreamFactory, rebuilt on a
 // config change (new credentials take effect, the old session is ended), status and events.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigStore } from '../../src/config/config-store';
@@ -21,7 +23,7 @@ describe('remote servers in the ServerRegistry', () => {
 
   beforeAll(async () => {
     s = await startMcpHttpServer({ name: 'reg' });
-    const env = loadEnv({ NODE_ENV: 'test', SANDBOX: 'none', LOG_LEVEL: 'silent' });
+    const env = loadEnv({ NODE_ENV: 'test', SANDBOX: 'none', LOG_LEVEL: 'silent', SATELLITE_DATA_DIR: join(tmpdir(), `satellite-test-data-${process.pid}`) });
     const log = pino({ level: 'silent' });
     store = new ConfigStore(configOf([remote('web', s.url, { headers: { Authorization: 'Bearer one' } })]));
     registry = new ServerRegistry({ configStore: store, driver: createSandboxDriver(env, log), log, stdio: stdioRuntimeOptions(env), remoteFactory: remoteUpstreamFactory(5000) });

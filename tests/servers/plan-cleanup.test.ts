@@ -1,4 +1,6 @@
 // Every sandbox plan that was made (a cgroup, for bwrap) is cleaned up exactly once, on every path.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadEnv } from '../../src/config/env';
@@ -10,7 +12,7 @@ import { stdioRuntimeOptions } from '../../src/servers/stdio/options';
 import { StdioUpstream } from '../../src/servers/stdio/stdio-upstream';
 import { MINI, server, waitFor } from './helpers';
 
-const env = loadEnv({ NODE_ENV: 'test', SANDBOX: 'none', LOG_LEVEL: 'silent' });
+const env = loadEnv({ NODE_ENV: 'test', SANDBOX: 'none', LOG_LEVEL: 'silent', SATELLITE_DATA_DIR: join(tmpdir(), `satellite-test-data-${process.pid}`) });
 const log = pino({ level: 'silent' });
 
 /** The real `none` driver, with a cleanup it can count and an optional delay before the plan is ready. */
