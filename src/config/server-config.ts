@@ -15,6 +15,8 @@ export interface McpServerConfig {
   args?: string[];
   env?: Record<string, string>;
   cwd?: string;
+  /** stdio: `none` runs the server without network access (its own network namespace). */
+  network?: 'host' | 'none';
   url?: string;
   url_query_params?: Record<string, string>;
   headers?: Record<string, string>;
@@ -63,6 +65,7 @@ export const mcpServerConfigSchema = {
     args: { type: 'array', items: { type: 'string' } },
     env: stringMap,
     cwd: { type: 'string' },
+    network: { enum: ['host', 'none'] },
     url: { type: 'string', pattern: '^https?://' },
     url_query_params: stringMap,
     headers: stringMap,

@@ -25,6 +25,7 @@ export class BwrapDriver implements SandboxDriver {
     const bwrap = (_fallback: RlimitChoice, prlimit: string[]): Argv => [
       this.opts.binary,
       '--unshare-user', '--unshare-pid', '--unshare-uts', '--unshare-ipc', '--unshare-cgroup-try',
+      ...(req.network === 'none' ? ['--unshare-net'] : []),
       '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
       ...bwrapMountArgs(p.mounts),
       '--proc', '/proc',

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { childEnv, confine, prepareRequest, runtimePath, toPlan, type DriverContext } from './prepare';
 import { ensureDir } from './team-dir';
-import type { SandboxDriver, SandboxSpawnPlan, SandboxSpawnRequest } from './types';
+import { SandboxError, type SandboxDriver, type SandboxSpawnPlan, type SandboxSpawnRequest } from './types';
 
 /**
  * No isolation (development, or hosts without namespaces): the same allowlist, env clearing and limits
@@ -13,6 +13,8 @@ export class NoneDriver implements SandboxDriver {
   constructor(private readonly ctx: DriverContext) {}
 
   async plan(req: SandboxSpawnRequest): Promise<SandboxSpawnPlan> {
+    // Without namespaces there is nothing to cut the network with: refuse rather than run unconfined.
+    if (req.network === 'none') throw new SandboxError(`server ${req.serverSlug} asks for network "none", which SANDBOX=none cannot provide; use SANDBOX=bwrap or nsjail`);
     const p = await prepareRequest(this.ctx, req);
     const tmp = await ensureDir(join(p.hostDir, '.tmp'));
     const env = childEnv(p.serverEnv, { PATH: runtimePath(p.command), HOME: p.hostDir, TMPDIR: tmp });

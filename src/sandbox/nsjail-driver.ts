@@ -24,7 +24,8 @@ function mountArgs(mounts: readonly Mount[]): string[] {
  * nsjail with the original satellite's layout, minus its defects: secrets never on the command line
  * (`-E KEY` without a value takes it from nsjail's own env, which is exactly the child's), no
  * `--disable_no_new_privs`, and memory/process limits from a cgroup (see cgroups.ts) where the host allows.
- * The network namespace is shared on purpose (--disable_clone_newnet): servers call remote APIs.
+ * The network namespace is shared by default (--disable_clone_newnet): servers call remote APIs;
+ * `network: "none"` keeps nsjail's own empty one.
  */
 export class NsjailDriver implements SandboxDriver {
   readonly name = 'nsjail';
@@ -46,7 +47,7 @@ export class NsjailDriver implements SandboxDriver {
       '--rlimit_fsize', String(l.maxFileSizeMb),
       '--rlimit_nofile', String(l.maxOpenFiles),
       '--rlimit_nproc', fallback.processes ? String(l.maxProcesses) : 'soft',
-      '--disable_clone_newnet',
+      ...(req.network === 'none' ? [] : ['--disable_clone_newnet']),
       ...mountArgs(p.mounts),
       '-T', '/tmp',
       '-B', `${pathArg(p.hostDir)}:${SANDBOX_HOME}`,

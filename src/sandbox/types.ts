@@ -23,6 +23,11 @@ export interface SandboxSpawnRequest {
   env: Record<string, string>;
   /** Working directory relative to the team (or user) directory; defaults to it. */
   cwd?: string;
+  /**
+   * `none`: a network namespace of its own (loopback only, nothing reachable outside it), for
+   * servers that need no network; default `host`, shared with the host, loopback included.
+   */
+  network?: 'host' | 'none';
   limits: SandboxLimits;
 }
 

@@ -68,6 +68,12 @@ describe('standalone config file', () => {
     expect(message).not.toContain('supersecrettoken');
   });
 
+  it('accepts network "host" or "none" for a server and nothing else', () => {
+    const base = { installation_id: 'i', team_id: 't', team_slug: 'x', server_slug: 's', installation_name: 'n', transport_type: 'stdio', command: 'node' };
+    expect(parseStandaloneConfig({ mcp_servers: { a: { ...base, network: 'none' } } }, 'f').mcp_servers.a!.network).toBe('none');
+    expect(() => parseStandaloneConfig({ mcp_servers: { a: { ...base, network: 'off' } } }, 'f')).toThrow('at /mcp_servers/a/network: must be equal to one of the allowed values');
+  });
+
   it('allows anonymous access only for a single-team config', () => {
     const srv = (team: string) => ({ installation_id: `i-${team}`, team_id: team, team_slug: team, server_slug: 's', installation_name: team, transport_type: 'stdio', command: 'node' });
     expect(() => parseStandaloneConfig({ anonymous: { team_id: 'a' }, mcp_servers: { a: srv('a') } }, 'f')).not.toThrow();

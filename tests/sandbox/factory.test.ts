@@ -153,6 +153,12 @@ describe('nsjail driver (argv only: the binary is not installed here)', () => {
     await userPlan.cleanup?.();
   });
 
+  it('gives a server with network "none" its own network namespace', async () => {
+    const plan = await driver.plan(request({ network: 'none' }));
+    expect(plan.args).not.toContain('--disable_clone_newnet');
+    await plan.cleanup?.();
+  });
+
   it('refuses a data dir nsjail cannot express (":" in a mount spec) without leaking a cgroup', async () => {
     const colon = join(data.dir, 'odd:dir');
     const odd = createSandboxDriver(sandboxEnv(colon, { SANDBOX: 'nsjail' }), memoryLog(), { hostPath: withNsjail });

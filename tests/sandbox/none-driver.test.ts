@@ -19,6 +19,10 @@ afterAll(() => data.remove());
 describe('none driver', () => {
   const driver = createSandboxDriver(sandboxEnv(data.dir, { SANDBOX: 'none' }), memoryLog());
 
+  it('refuses network "none", which it cannot enforce', async () => {
+    await expect(driver.plan(request({ network: 'none' }))).rejects.toThrow(/network "none", which SANDBOX=none cannot provide/);
+  });
+
   it('is picked for SANDBOX=none', () => {
     expect(driver.name).toBe('none');
   });

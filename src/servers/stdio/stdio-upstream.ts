@@ -363,6 +363,7 @@ export class StdioUpstream implements ManagedUpstream {
         args: c.args ?? [],
         env: c.env ?? {},
         ...(c.cwd ? { cwd: c.cwd } : {}),
+        ...(c.network ? { network: c.network } : {}),
         limits: this.#o.limits
       }));
       this.#checkGeneration(generation);
