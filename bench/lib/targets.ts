@@ -143,7 +143,9 @@ export async function startSatellite(agent: Agent, o: SatelliteOptions): Promise
     MCP_PROCESS_IDLE_TIMEOUT_SECONDS: String(o.idleTimeoutSeconds ?? 0),
     MCP_PROCESS_SPAWN_GRACE_PERIOD_SECONDS: o.idleTimeoutSeconds ? '0' : '60'
   });
-  const nodeArgs = o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`] : [];
+  // BENCH_SATELLITE_NODE_ARGS: extra node flags for the satellite alone (e.g. GC tuning experiments).
+  const extra = (process.env.BENCH_SATELLITE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...extra, ...(o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`] : [])];
   const args = [...nodeArgs, ...o.entry.args];
   const base = `http://127.0.0.1:${port}`;
   const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
