@@ -1,25 +1,13 @@
 import type { CommandTargets, InstallationRef } from './command-targets';
+import type { ServerSnapshot } from '../servers/managed';
 import type { ProcessSnapshot, ProcessSource } from './heartbeat';
 
 // Structural views of the ServerRegistry (src/servers/registry.ts): only what commands and the
-// heartbeat need, so this module does not depend on its classes.
-interface SnapshotLike {
-  teamId: string;
-  serverSlug: string;
-  userId?: string;
-  instanceId?: string;
-  installationId: string;
-  installationName: string;
-  transport: string;
-  status: string;
-  pid?: number;
-  uptimeSeconds?: number;
-  crashCount: number;
-  lastError?: string;
-  lastActivityAt?: string;
-  requestCount?: number;
-  errorCount?: number;
-}
+// heartbeat need, so this module does not depend on its classes (the snapshot fields come from
+// the registry's own type, so the two cannot drift apart).
+type SnapshotLike = Pick<ServerSnapshot,
+  'teamId' | 'serverSlug' | 'userId' | 'instanceId' | 'installationId' | 'installationName' | 'transport' | 'status' |
+  'pid' | 'uptimeSeconds' | 'crashCount' | 'lastError' | 'lastActivityAt' | 'requestCount' | 'errorCount'>;
 
 interface ManagedLike {
   start(): Promise<void>;
