@@ -8,7 +8,7 @@ import { VERSION } from '../version';
 import { decide, type TokenDecision } from './claims';
 import { TokenRejectedError, type AuthFailureKind } from './errors';
 import { Introspector, type ApiKeyProvider } from './introspection';
-import { isLoopbackAddress } from './loopback';
+import { isDirectLoopbackRequest } from './loopback';
 import { SUPPORTED_SCOPES } from './scopes';
 import { StaticTokens } from './static-tokens';
 import { TeamLimits } from './team-limits';
@@ -124,8 +124,7 @@ export class AuthService {
     const grant = this.app.configStore.current.anonymous;
     if (!grant) return undefined;
     if (!isLoopbackHost(this.app.satellite.env.host)) return undefined;
-    if (!isLoopbackAddress(request.socket.remoteAddress)) return undefined;
-    if (request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined) return undefined;
+    if (!isDirectLoopbackRequest(request)) return undefined;
     return { teamId: grant.team_id, userId: grant.user_id, scopes: [...SUPPORTED_SCOPES], anonymous: true };
   }
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { isLoopbackAddress } from '../auth/loopback';
+import { isDirectLoopbackRequest } from '../auth/loopback';
 
 /**
  * Administrative invalidation of the introspection cache. Only a local operator may call it: the
@@ -18,8 +18,7 @@ export default async function oauthCacheRoutes(app: FastifyInstance): Promise<vo
       }
     }
   }, async (request, reply) => {
-    const proxied = request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined;
-    if (!isLoopbackAddress(request.socket.remoteAddress) || proxied) {
+    if (!isDirectLoopbackRequest(request)) {
       return reply.code(403).send({ error: 'forbidden', message: 'cache invalidation is only allowed from loopback' });
     }
     const userId = request.body?.user_id;
